@@ -1,0 +1,45 @@
+/* Runner and helpers for the tiny test harness in test.h. */
+#include "test.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+int jpl_test_failures = 0;
+int jpl_test_checks = 0;
+
+int jpl_test_run(const char *suite, const jpl_test_case *cases, size_t n)
+{
+    int failed_cases = 0;
+    for (size_t i = 0; i < n; i++) {
+        int before = jpl_test_failures;
+        cases[i].fn();
+        int bad = jpl_test_failures - before;
+        printf("%-4s %s.%s\n", bad ? "FAIL" : "ok", suite, cases[i].name);
+        if (bad)
+            failed_cases++;
+    }
+    printf("%s: %zu passed, %d failed (%d checks)\n", suite, n - (size_t)failed_cases,
+           failed_cases, jpl_test_checks);
+    return failed_cases ? 1 : 0;
+}
+
+const char *jpl_test_vector_path(const char *file)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/%s", JPL_TEST_VECTORS_DIR, file);
+    return path;
+}
+
+const char *jpl_test_tmpdir(const char *name)
+{
+    static char path[4096];
+    char cmd[4200];
+    snprintf(path, sizeof path, "%s/%s.%ld", JPL_TEST_SCRATCH_DIR, name, (long)getpid());
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    if (system(cmd) != 0)
+        return NULL;
+    mkdir(JPL_TEST_SCRATCH_DIR, 0700);
+    if (mkdir(path, 0700) != 0)
+        return NULL;
+    return path;
+}

@@ -1,0 +1,133 @@
+/*
+ * jpledger: the command-line entry point. Dispatches `jpledger COMMAND [options]` through the
+ * command table below; `jpledger --help` lists every command, `jpledger COMMAND --help` shows one.
+ * Exit codes are the jpl_err values (docs/CLI.md); 2 is a usage error.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "jpl/crypto.h"
+#include "jpl/err.h"
+
+#define DATA_OPT "  --data DIR        ledger directory (default: $JPLEDGER_DATA or ./jpledger-data)\n"
+#define JSON_OPT "  --json            one JSON object per line on stdout\n"
+
+static const jpl_command COMMANDS[] = {
+    {"init", "create a new ledger (database, log key, first admin key)",
+     "usage: jpledger init [--data DIR] [--origin NAME] [--admin-name NAME]\n" DATA_OPT
+     "  --origin NAME     checkpoint origin line (default: jpledger.local/log)\n"
+     "  --admin-name NAME name of the first admin key (default: admin)\n",
+     NULL},
+    {"serve", "serve the ledger over NNG request/reply and pub/sub",
+     "usage: jpledger serve [--data DIR] [--rep URL] [--pub URL]\n" DATA_OPT, NULL},
+    {"keygen", "write a new Ed25519 key pair (signed-note key format)",
+     "usage: jpledger keygen --name NAME --out FILE\n"
+     "  writes FILE (private, mode 0600) and FILE.pub (verifier key)\n",
+     NULL},
+    {"key", "register or revoke a signing key (admin)",
+     "usage: jpledger key register|revoke ...\n", NULL},
+    {"policy", "set the JP policy for a year (admin)", "usage: jpledger policy set ...\n", NULL},
+    {"append", "sign and append events (JSON lines)",
+     "usage: jpledger append [--data DIR] --key FILE [--json] [FILE.ndjson|-]\n", NULL},
+    {"read", "read log entries from a position",
+     "usage: jpledger read [--data DIR] --from SEQ [--count N] [--json]\n", NULL},
+    {"balance", "JP balance of one employee", "usage: jpledger balance NIP [--year Y] [--json]\n",
+     NULL},
+    {"trail", "audit trail of one employee", "usage: jpledger trail NIP [--json]\n", NULL},
+    {"report", "unit compliance report", "usage: jpledger report [--unit U] --year Y [--json]\n",
+     NULL},
+    {"subscribe", "follow committed entries live",
+     "usage: jpledger subscribe --url URL --pub URL [--from SEQ]\n", NULL},
+    {"checkpoint", "print the latest signed checkpoint",
+     "usage: jpledger checkpoint [--data DIR]\n", NULL},
+    {"prove", "inclusion and consistency proofs",
+     "usage: jpledger prove inclusion --seq I [--size N] [--json]\n"
+     "       jpledger prove consistency --from M --to N [--json]\n",
+     NULL},
+    {"export", "export the log for offline verification", "usage: jpledger export ...\n", NULL},
+    {"verify", "verify every entry, signature and checkpoint",
+     "usage: jpledger verify [--data DIR] [--log-key VKEY]\n", NULL},
+    {"replay", "rebuild projections from seq 0", "usage: jpledger replay ...\n", NULL},
+    {"import", "import xAPI statements or an employee CSV", "usage: jpledger import ...\n", NULL},
+    {"gen", "generate a realistic ministry year of events", "usage: jpledger gen ...\n", NULL},
+    {"bench", "run benchmarks", "usage: jpledger bench ...\n", NULL},
+    {"demo", "run the end-to-end demo", "usage: jpledger demo ...\n", NULL},
+};
+
+static const size_t N_COMMANDS = sizeof COMMANDS / sizeof COMMANDS[0];
+
+int cli_fail(const char *cmd, int code, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "jpledger %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " [%s]\n", jpl_strerror((jpl_err)code));
+    return code;
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void print_help(FILE *out)
+{
+    fprintf(out, "jpledger: a signed, verifiable ledger of civil servants' training hours (JP)\n\n"
+                 "usage: jpledger COMMAND [options]   (jpledger COMMAND --help for details)\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-11s %s%s\n", COMMANDS[i].name, COMMANDS[i].summary,
+                COMMANDS[i].run ? "" : " (not in this version yet)");
+    fprintf(out, "\nexit codes: 0 ok, 2 usage, 3 bad input, 4 too large, 5 bad signature,\n"
+                 "  6 unknown key, 7 key revoked, 8 forbidden, 9 conflict, 10 version mismatch,\n"
+                 "  11 no employee, 12 bad reference, 13 double count, 14 over JP, 15 rule,\n"
+                 "  16 not found, 17 exists, 18 corrupt, 19 I/O, 20 internal, 21 unauthorized\n");
+}
+
+static const jpl_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(COMMANDS[i].name, name) == 0)
+            return &COMMANDS[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return JPL_ERR_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        print_help(stdout);
+        return JPL_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("jpledger 0.1.0\n");
+        return JPL_OK;
+    }
+    const jpl_command *cmd = find_command(argv[1]);
+    if (cmd == NULL)
+        return cli_fail(argv[1], JPL_ERR_USAGE,
+                        "unknown command (see 'jpledger --help' for the list)");
+    if (cli_wants_help(argc - 1, argv + 1)) {
+        fputs(cmd->usage, stdout);
+        return JPL_OK;
+    }
+    if (cmd->run == NULL)
+        return cli_fail(cmd->name, JPL_ERR_USAGE, "not available in this version yet");
+    if (!jpl_crypto_init())
+        return cli_fail(cmd->name, JPL_ERR_INTERNAL, "libsodium failed to initialise");
+    return cmd->run(argc - 1, argv + 1);
+}
