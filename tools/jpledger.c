@@ -8,6 +8,15 @@
 #include <string.h>
 
 #include "commands.h"
+
+int cmd_init(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_append(int argc, char **argv);
+int cmd_read(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
+int cmd_prove(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_key(int argc, char **argv);
 #include "jpl/crypto.h"
 #include "jpl/err.h"
 
@@ -18,21 +27,30 @@ static const jpl_command COMMANDS[] = {
     {"init", "create a new ledger (database, log key, first admin key)",
      "usage: jpledger init [--data DIR] [--origin NAME] [--admin-name NAME]\n" DATA_OPT
      "  --origin NAME     checkpoint origin line (default: jpledger.local/log)\n"
-     "  --admin-name NAME name of the first admin key (default: admin)\n",
-     NULL},
+     "  --admin-name NAME name of the first admin key (default: admin)\n" JSON_OPT,
+     cmd_init},
     {"serve", "serve the ledger over NNG request/reply and pub/sub",
      "usage: jpledger serve [--data DIR] [--rep URL] [--pub URL]\n" DATA_OPT, NULL},
     {"keygen", "write a new Ed25519 key pair (signed-note key format)",
      "usage: jpledger keygen --name NAME --out FILE\n"
-     "  writes FILE (private, mode 0600) and FILE.pub (verifier key)\n",
-     NULL},
-    {"key", "register or revoke a signing key (admin)",
-     "usage: jpledger key register|revoke ...\n", NULL},
+     "  writes FILE (private, mode 0600) and FILE.pub (verifier key); prints the verifier key\n"
+     JSON_OPT,
+     cmd_keygen},
+    {"key", "register, revoke or list signing keys",
+     "usage: jpledger key register --key ADMIN.key --vkey VKEY|FILE --role ROLE [--data DIR]\n"
+     "       jpledger key revoke --key ADMIN.key --vkey VKEY|FILE [--reason TEXT] [--data DIR]\n"
+     "       jpledger key list [--data DIR] [--json]\n"
+     "  roles: admin, hr, supervisor, lms, verifier, auditor\n" DATA_OPT JSON_OPT,
+     cmd_key},
     {"policy", "set the JP policy for a year (admin)", "usage: jpledger policy set ...\n", NULL},
     {"append", "sign and append events (JSON lines)",
-     "usage: jpledger append [--data DIR] --key FILE [--json] [FILE.ndjson|-]\n", NULL},
+     "usage: jpledger append [--data DIR] --key FILE [--batch N] [--json] [FILE.ndjson|-]\n"
+     "  reads one JSON event per line (docs/EVENTS.md), signs each with FILE's key and appends\n"
+     "  them in batches of N (default 1000); each batch is all-or-nothing\n" DATA_OPT JSON_OPT,
+     cmd_append},
     {"read", "read log entries from a position",
-     "usage: jpledger read [--data DIR] --from SEQ [--count N] [--json]\n", NULL},
+     "usage: jpledger read [--data DIR] [--from SEQ] [--count N] [--json]\n" DATA_OPT JSON_OPT,
+     cmd_read},
     {"balance", "JP balance of one employee", "usage: jpledger balance NIP [--year Y] [--json]\n",
      NULL},
     {"trail", "audit trail of one employee", "usage: jpledger trail NIP [--json]\n", NULL},
@@ -41,14 +59,21 @@ static const jpl_command COMMANDS[] = {
     {"subscribe", "follow committed entries live",
      "usage: jpledger subscribe --url URL --pub URL [--from SEQ]\n", NULL},
     {"checkpoint", "print the latest signed checkpoint",
-     "usage: jpledger checkpoint [--data DIR]\n", NULL},
+     "usage: jpledger checkpoint [--data DIR]\n"
+     "  prints the latest signed checkpoint (C2SP tlog-checkpoint note) verbatim\n" DATA_OPT,
+     cmd_checkpoint},
     {"prove", "inclusion and consistency proofs",
      "usage: jpledger prove inclusion --seq I [--size N] [--json]\n"
-     "       jpledger prove consistency --from M --to N [--json]\n",
-     NULL},
+     "       jpledger prove consistency --from M --to N [--json]\n"
+     "  hashes in lowercase hex, paths in RFC 9162 order; --size defaults to the log size\n"
+     DATA_OPT JSON_OPT,
+     cmd_prove},
     {"export", "export the log for offline verification", "usage: jpledger export ...\n", NULL},
     {"verify", "verify every entry, signature and checkpoint",
-     "usage: jpledger verify [--data DIR] [--log-key VKEY]\n", NULL},
+     "usage: jpledger verify [--data DIR] [--log-key VKEY|FILE] [--threads N] [--json]\n"
+     "  checks every entry, signature, key, Merkle node and checkpoint; names the first bad\n"
+     "  seq. --log-key defaults to DIR/log.vkey; give the key you trust\n" DATA_OPT JSON_OPT,
+     cmd_verify},
     {"replay", "rebuild projections from seq 0", "usage: jpledger replay ...\n", NULL},
     {"import", "import xAPI statements or an employee CSV", "usage: jpledger import ...\n", NULL},
     {"gen", "generate a realistic ministry year of events", "usage: jpledger gen ...\n", NULL},

@@ -1,0 +1,42 @@
+/*
+ * Protobuf adapter: the only code that packs or unpacks protobuf-c messages. Decoding enforces
+ * size limits, rejects unknown fields (a ledger validates only what it understands) and checks
+ * the fixed-length fields every later stage relies on.
+ */
+#ifndef JPL_CODEC_H
+#define JPL_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jpl/err.h"
+#include "jpledger.pb-c.h"
+
+#define JPL_MAX_EVENT_BYTES (60u * 1024u)
+#define JPL_MAX_ENVELOPE_BYTES (64u * 1024u)
+#define JPL_MAX_ENTRY_BYTES (JPL_MAX_ENVELOPE_BYTES + 64u)
+#define JPL_EVENT_ID_LEN 16
+
+/* Domain-separation prefix of every event signature. */
+#define JPL_EVENT_SIG_PREFIX "jpledger/event/v1\n"
+#define JPL_EVENT_SIG_PREFIX_LEN (sizeof JPL_EVENT_SIG_PREFIX - 1)
+
+/* Decodes event bytes. *out is owned by the caller: free with jpl_codec_event_free. */
+jpl_err jpl_codec_event_decode(const uint8_t *buf, size_t len, Jpl__Event **out, jpl_error *e);
+void jpl_codec_event_free(Jpl__Event *ev);
+/* Serialises an event into a malloc'd buffer (caller frees). */
+jpl_err jpl_codec_event_encode(const Jpl__Event *ev, uint8_t **buf_out, size_t *len_out,
+                               jpl_error *e);
+
+jpl_err jpl_codec_envelope_decode(const uint8_t *buf, size_t len, Jpl__SignedEnvelope **out,
+                                  jpl_error *e);
+void jpl_codec_envelope_free(Jpl__SignedEnvelope *env);
+jpl_err jpl_codec_envelope_encode(const Jpl__SignedEnvelope *env, uint8_t **buf_out,
+                                  size_t *len_out, jpl_error *e);
+
+jpl_err jpl_codec_entry_decode(const uint8_t *buf, size_t len, Jpl__LogEntry **out, jpl_error *e);
+void jpl_codec_entry_free(Jpl__LogEntry *entry);
+jpl_err jpl_codec_entry_encode(const Jpl__LogEntry *entry, uint8_t **buf_out, size_t *len_out,
+                               jpl_error *e);
+
+#endif

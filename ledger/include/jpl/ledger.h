@@ -1,0 +1,103 @@
+/*
+ * The ledger: an append-only log of signed events in RocksDB, committed to an RFC 6962 Merkle
+ * tree, with a signed C2SP checkpoint after every committed group.
+ *
+ * Appends go through one writer thread. Callers verify signatures in their own threads (so API
+ * workers verify in parallel), then queue the batch; the writer validates batches in order
+ * against the state as of all earlier batches (an indexed write batch it reads through), commits
+ * a whole group of batches in one synced RocksDB write, and only then answers. A batch is
+ * all-or-nothing; a failed batch does not affect the others of its group.
+ *
+ * Files in a ledger directory:
+ *   db/        the RocksDB database
+ *   log.key    the log's checkpoint signer key (mode 0600)
+ *   log.vkey   the log's verifier key (name+hash+base64), for auditors
+ *   keys/      the first admin key pair written by init (move it offline)
+ */
+#ifndef JPL_LEDGER_H
+#define JPL_LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jpl/crypto.h"
+#include "jpl/err.h"
+#include "jpl/store.h"
+
+#define JPL_DEFAULT_ORIGIN "jpledger.local/log"
+
+typedef struct jpl_ledger jpl_ledger;
+
+typedef struct {
+    const char *origin;     /* checkpoint origin and log key name; NULL: JPL_DEFAULT_ORIGIN */
+    const char *admin_name; /* name of the first admin key; NULL: "admin" */
+} jpl_init_opts;
+
+typedef struct {
+    char log_vkey[512];          /* the log's verifier key text */
+    char admin_key_path[4200];   /* where the first admin signer key was written */
+    char admin_vkey[512];        /* its verifier key text */
+} jpl_init_result;
+
+/* Creates a ledger in dir (made if missing): database, log key, first admin key, entry 0 and the
+ * first checkpoint. JPL_ERR_EXISTS if dir already holds a ledger; nothing is changed then. */
+jpl_err jpl_ledger_init(const char *dir, const jpl_init_opts *opts, jpl_init_result *res_out,
+                        jpl_error *e);
+
+/* Opens a ledger. writable: takes the database lock, loads the log key, starts the writer.
+ * Read-only opens may run beside a writer and see the log as of the open. */
+jpl_err jpl_ledger_open(const char *dir, bool writable, jpl_ledger **out, jpl_error *e);
+/* Stops the writer (finishing the group in progress) and closes everything; accepts NULL. */
+void jpl_ledger_close(jpl_ledger *l);
+
+/* Number of entries (the tree size). */
+uint64_t jpl_ledger_size(jpl_ledger *l);
+/* Checkpoint origin line. Borrowed for the ledger's lifetime. */
+const char *jpl_ledger_origin(jpl_ledger *l);
+/* The underlying store (for projections and tools). Borrowed. */
+jpl_store *jpl_ledger_store(jpl_ledger *l);
+
+/* Result of one event of an append batch. */
+typedef struct {
+    jpl_err code;                   /* JPL_OK, or why this event failed */
+    uint64_t seq;                   /* its position (the original one when duplicate) */
+    uint8_t event_id[16];
+    uint8_t leaf_hash[JPL_SHA256_LEN];
+    bool duplicate;                 /* same id and bytes as an earlier entry: nothing written */
+} jpl_append_result;
+
+/* Appends a batch of serialized SignedEnvelopes, all or nothing. results (n of them, caller
+ * owned) are filled for every event; on failure the return value and e name the first failing
+ * event (index and id) and the reason, and nothing of the batch is written. Returns only after
+ * the batch is durable. Thread-safe. */
+jpl_err jpl_ledger_append(jpl_ledger *l, const jpl_bytes *envelopes, size_t n,
+                          jpl_append_result *results, jpl_error *e);
+
+/* Signs event bytes into a serialized SignedEnvelope (malloc'd, caller frees). */
+jpl_err jpl_envelope_sign(const uint8_t *event, size_t len, const uint8_t pk[JPL_ED25519_PK_LEN],
+                          const uint8_t sk[JPL_ED25519_SK_LEN], uint8_t **env_out,
+                          size_t *env_len_out, jpl_error *e);
+
+/* The stored bytes of entry seq (malloc'd, caller frees). JPL_ERR_NOT_FOUND past the end. */
+jpl_err jpl_ledger_entry(jpl_ledger *l, uint64_t seq, uint8_t **bytes_out, size_t *len_out,
+                         jpl_error *e);
+/* Merkle root of the first size entries (size <= jpl_ledger_size). */
+jpl_err jpl_ledger_root(jpl_ledger *l, uint64_t size, uint8_t root_out[JPL_SHA256_LEN],
+                        jpl_error *e);
+/* Inclusion proof of leaf seq in the tree of size entries; path_out holds 64 hashes. */
+jpl_err jpl_ledger_prove_inclusion(jpl_ledger *l, uint64_t seq, uint64_t size,
+                                   uint8_t (*path_out)[JPL_SHA256_LEN], size_t *n_out,
+                                   jpl_error *e);
+/* Consistency proof between sizes m and n (0 < m <= n <= size). */
+jpl_err jpl_ledger_prove_consistency(jpl_ledger *l, uint64_t m, uint64_t n,
+                                     uint8_t (*path_out)[JPL_SHA256_LEN], size_t *n_out,
+                                     jpl_error *e);
+/* The latest signed checkpoint note (malloc'd NUL-terminated text, caller frees). */
+jpl_err jpl_ledger_checkpoint(jpl_ledger *l, char **note_out, jpl_error *e);
+/* The log's verifier key text (from log.vkey). Borrowed. */
+const char *jpl_ledger_log_vkey(jpl_ledger *l);
+
+/* Milliseconds since the epoch (UTC). */
+uint64_t jpl_now_ms(void);
+
+#endif

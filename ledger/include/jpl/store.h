@@ -1,0 +1,103 @@
+/*
+ * Storage adapter: the only code that talks to RocksDB. One database with column families; all
+ * writes go through an indexed write batch (jpl_batch) that can be read through before it is
+ * committed, with save points so one append batch of a group can be undone on a rule violation.
+ *
+ * Column families (keys are big-endian so byte order is numeric order):
+ *   default      meta: "log_size" -> u64, "origin" -> text, "format" -> u32
+ *   log          seq u64 -> LogEntry bytes (the Merkle leaf)
+ *   ids          event id (16) -> seq u64
+ *   streams      NIP (18) || version u64 -> seq u64
+ *   tree         level u8 || index u64 -> SHA-256 of a complete subtree
+ *   checkpoints  tree size u64 -> signed checkpoint note
+ *   state        validation state of the writer (keys, employees, revocations, recognitions)
+ * Further families (projections) are created by name at run time.
+ */
+#ifndef JPL_STORE_H
+#define JPL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jpl/err.h"
+
+typedef enum {
+    JPL_CF_META = 0,
+    JPL_CF_LOG,
+    JPL_CF_IDS,
+    JPL_CF_STREAMS,
+    JPL_CF_TREE,
+    JPL_CF_CHECKPOINTS,
+    JPL_CF_STATE,
+    JPL_CF__CORE_COUNT
+} jpl_core_cf;
+
+#define JPL_STORE_MAX_CF 32
+
+typedef struct jpl_store jpl_store;
+typedef struct jpl_batch jpl_batch;
+typedef struct jpl_iter jpl_iter;
+
+typedef enum {
+    JPL_STORE_READ_ONLY = 0, /* concurrent with a writer process; sees the state at open */
+    JPL_STORE_WRITE = 1,     /* exclusive (RocksDB LOCK) */
+    JPL_STORE_CREATE = 2,    /* create; fails with JPL_ERR_EXISTS if a database is there */
+} jpl_store_mode;
+
+/* Opens the database at path. On success *out owns it; close with jpl_store_close. */
+jpl_err jpl_store_open(const char *path, jpl_store_mode mode, jpl_store **out, jpl_error *e);
+/* Closes and frees; accepts NULL. */
+void jpl_store_close(jpl_store *s);
+
+/* Index of the column family called name; with create, makes it if missing (write mode only).
+ * JPL_ERR_NOT_FOUND if missing and !create. */
+jpl_err jpl_store_cf(jpl_store *s, const char *name, bool create, int *cf_out, jpl_error *e);
+/* Drops a non-core column family and all its data. */
+jpl_err jpl_store_cf_drop(jpl_store *s, int cf, jpl_error *e);
+/* Names of all column families on disk whose name starts with prefix; caller frees each and the
+ * array with jpl_store_names_free. */
+jpl_err jpl_store_cf_list(jpl_store *s, const char *prefix, char ***names_out, size_t *n_out,
+                          jpl_error *e);
+void jpl_store_names_free(char **names, size_t n);
+
+/* Reads key in cf. *val_out is malloc'd (caller frees). JPL_ERR_NOT_FOUND if absent. */
+jpl_err jpl_store_get(jpl_store *s, int cf, const void *key, size_t klen, uint8_t **val_out,
+                      size_t *vlen_out, jpl_error *e);
+
+/* Indexed write batch. */
+jpl_batch *jpl_batch_new(void);
+void jpl_batch_free(jpl_batch *b);
+void jpl_batch_clear(jpl_batch *b);
+void jpl_batch_put(jpl_batch *b, jpl_store *s, int cf, const void *key, size_t klen,
+                   const void *val, size_t vlen);
+void jpl_batch_delete(jpl_batch *b, jpl_store *s, int cf, const void *key, size_t klen);
+/* Reads through the batch (its own writes first, then the database). Same contract as get. */
+jpl_err jpl_batch_get(jpl_batch *b, jpl_store *s, int cf, const void *key, size_t klen,
+                      uint8_t **val_out, size_t *vlen_out, jpl_error *e);
+void jpl_batch_savepoint(jpl_batch *b);
+jpl_err jpl_batch_rollback(jpl_batch *b, jpl_error *e);
+int jpl_batch_count(jpl_batch *b);
+/* Commits the batch atomically; with sync the WAL is fsynced before return. */
+jpl_err jpl_store_write(jpl_store *s, jpl_batch *b, bool sync, jpl_error *e);
+
+/* Forward iterator over cf starting at the first key >= start (NULL: first key). */
+jpl_iter *jpl_store_iter(jpl_store *s, int cf, const void *start, size_t slen);
+bool jpl_iter_valid(const jpl_iter *it);
+void jpl_iter_next(jpl_iter *it);
+/* Positions at the last key of the family. */
+void jpl_iter_last(jpl_iter *it);
+/* Borrowed until the next move or free. */
+const uint8_t *jpl_iter_key(const jpl_iter *it, size_t *len_out);
+const uint8_t *jpl_iter_value(const jpl_iter *it, size_t *len_out);
+/* JPL_OK or the iterator's I/O error. */
+jpl_err jpl_iter_status(const jpl_iter *it, jpl_error *e);
+void jpl_iter_free(jpl_iter *it);
+
+/* Big-endian helpers for keys and values. */
+void jpl_put_u64be(uint8_t out[8], uint64_t v);
+uint64_t jpl_get_u64be(const uint8_t in[8]);
+void jpl_put_u32be(uint8_t out[4], uint32_t v);
+uint32_t jpl_get_u32be(const uint8_t in[4]);
+
+#endif

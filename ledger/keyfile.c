@@ -1,0 +1,129 @@
+/* Key files on disk (see keyfile.h): exclusive creation, 0600 for secrets, permission checks. */
+#include "jpl/keyfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jpl/crypto.h"
+
+jpl_err jpl_fsync_parent(const char *path, jpl_error *e)
+{
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", path);
+    const char *dir = dirname(copy);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return jpl_fail(e, JPL_ERR_IO, "%s: %s", dir, strerror(errno));
+    int rc = fsync(fd);
+    close(fd);
+    if (rc != 0)
+        return jpl_fail(e, JPL_ERR_IO, "fsync %s: %s", dir, strerror(errno));
+    return JPL_OK;
+}
+
+jpl_err jpl_keyfile_write(const char *path, const char *text, bool secret, jpl_error *e)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, secret ? 0600 : 0644);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return jpl_fail(e, JPL_ERR_EXISTS, "%s already exists (not overwritten)", path);
+        return jpl_fail(e, JPL_ERR_IO, "%s: %s", path, strerror(errno));
+    }
+    size_t len = strlen(text);
+    bool ok = write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1;
+    ok = ok && fsync(fd) == 0;
+    close(fd);
+    if (!ok) {
+        unlink(path);
+        return jpl_fail(e, JPL_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    }
+    return jpl_fsync_parent(path, e);
+}
+
+jpl_err jpl_file_read_all(const char *path, size_t max, char **out, size_t *len_out, jpl_error *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return jpl_fail(e, errno == ENOENT ? JPL_ERR_NOT_FOUND : JPL_ERR_IO, "%s: %s", path,
+                        strerror(errno));
+    char *buf = malloc(max + 1);
+    if (buf == NULL) {
+        fclose(f);
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    }
+    size_t n = fread(buf, 1, max + 1, f);
+    bool err = ferror(f) != 0;
+    fclose(f);
+    if (err) {
+        free(buf);
+        return jpl_fail(e, JPL_ERR_IO, "%s: read error", path);
+    }
+    if (n > max) {
+        free(buf);
+        return jpl_fail(e, JPL_ERR_TOO_LARGE, "%s is larger than %zu bytes", path, max);
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len_out = n;
+    return JPL_OK;
+}
+
+/* Key text without trailing whitespace/newlines. */
+static size_t trimmed_len(const char *s, size_t len)
+{
+    while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' ' ||
+                       s[len - 1] == '\t'))
+        len--;
+    return len;
+}
+
+jpl_err jpl_keyfile_read_signer(const char *path, jpl_note_signer *out, jpl_error *e)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return jpl_fail(e, errno == ENOENT ? JPL_ERR_NOT_FOUND : JPL_ERR_IO, "%s: %s", path,
+                        strerror(errno));
+    if (st.st_mode & 077)
+        return jpl_fail(e, JPL_ERR_FORBIDDEN,
+                        "%s: private key is readable by others (mode %03o); run chmod 600 %s",
+                        path, (unsigned)(st.st_mode & 0777), path);
+    char *text = NULL;
+    size_t len = 0;
+    jpl_err rc = jpl_file_read_all(path, 4096, &text, &len, e);
+    if (rc != JPL_OK)
+        return rc;
+    rc = jpl_note_signer_parse(text, trimmed_len(text, len), out, e);
+    jpl_memzero(text, len);
+    free(text);
+    if (rc != JPL_OK)
+        return jpl_error_prefix(e, "%s", path);
+    return JPL_OK;
+}
+
+jpl_err jpl_keyfile_read_verifier(const char *text_or_path, jpl_note_verifier *out, jpl_error *e)
+{
+    jpl_error direct = {0};
+    size_t tlen = strlen(text_or_path);
+    if (strchr(text_or_path, '+') != NULL &&
+        jpl_note_verifier_parse(text_or_path, trimmed_len(text_or_path, tlen), out, &direct) ==
+            JPL_OK)
+        return JPL_OK;
+    char *text = NULL;
+    size_t len = 0;
+    jpl_err rc = jpl_file_read_all(text_or_path, 4096, &text, &len, e);
+    if (rc == JPL_ERR_NOT_FOUND && direct.code != JPL_OK)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "verifier key: %s", direct.msg);
+    if (rc != JPL_OK)
+        return rc;
+    rc = jpl_note_verifier_parse(text, trimmed_len(text, len), out, e);
+    free(text);
+    if (rc != JPL_OK)
+        return jpl_error_prefix(e, "%s", text_or_path);
+    return JPL_OK;
+}

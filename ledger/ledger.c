@@ -1,0 +1,822 @@
+/*
+ * The ledger (see ledger.h): init, open, the group-commit writer, and the read side (entries,
+ * roots, proofs, checkpoints).
+ *
+ * Write path of one group:
+ *   callers:  decode envelope + event, verify Ed25519 over prefix || event  (in parallel)
+ *   writer:   for each queued batch: save point; jpl_rules_apply + log/ids/streams/tree puts;
+ *             on a violation roll back to the save point and restore the in-memory tree
+ *   writer:   sign a checkpoint of the new size, one synced RocksDB write, then answer all
+ */
+#include "jpl/ledger.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "jpl/codec.h"
+#include "jpl/keyfile.h"
+#include "jpl/merkle.h"
+#include "jpl/note.h"
+#include "rules.h"
+
+#define MAX_GROUP_EVENTS 8192
+#define META_LOG_SIZE "log_size"
+#define META_ORIGIN "origin"
+
+/* One decoded, signature-checked event of a batch. */
+typedef struct {
+    Jpl__SignedEnvelope *env;
+    Jpl__Event *ev;
+} checked_event;
+
+typedef struct request {
+    checked_event *items;
+    size_t n;
+    jpl_append_result *results;
+    jpl_err rc;
+    jpl_error err;
+    bool done;
+    struct request *next;
+} request;
+
+struct jpl_ledger {
+    jpl_store *store;
+    char dir[4096];
+    char origin[JPL_CHECKPOINT_ORIGIN_MAX + 1];
+    char log_vkey[JPL_NOTE_VKEY_SIZE];
+    bool writable;
+    jpl_note_signer log_signer;
+
+    /* writer state, owned by the writer thread while it runs */
+    uint64_t size;
+    uint64_t last_recorded_ms;
+    jpl_merkle_frontier frontier;
+    jpl_batch *batch;
+
+    pthread_t writer;
+    bool writer_started;
+    pthread_mutex_t mu;
+    pthread_cond_t queue_cv; /* writer waits for work */
+    pthread_cond_t done_cv;  /* callers wait for their request */
+    request *head, *tail;
+    bool stopping;
+    uint64_t committed_size; /* size readers may rely on (guarded by mu) */
+};
+
+uint64_t jpl_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- Merkle node storage: tree family, key level u8 || index u64 ---- */
+
+static void node_key(uint8_t k[9], uint32_t level, uint64_t index)
+{
+    k[0] = (uint8_t)level;
+    jpl_put_u64be(k + 1, index);
+}
+
+static jpl_err store_node_get(void *ctx, uint32_t level, uint64_t index, uint8_t out[32],
+                              jpl_error *e)
+{
+    jpl_ledger *l = ctx;
+    uint8_t k[9];
+    uint8_t *v = NULL;
+    size_t vlen = 0;
+    node_key(k, level, index);
+    jpl_err rc = jpl_store_get(l->store, JPL_CF_TREE, k, 9, &v, &vlen, e);
+    if (rc == JPL_ERR_NOT_FOUND)
+        return jpl_fail(e, JPL_ERR_CORRUPT, "Merkle node (%u, %llu) is missing", level,
+                        (unsigned long long)index);
+    if (rc != JPL_OK)
+        return rc;
+    if (vlen != 32) {
+        free(v);
+        return jpl_fail(e, JPL_ERR_CORRUPT, "Merkle node (%u, %llu) has %zu bytes", level,
+                        (unsigned long long)index, vlen);
+    }
+    memcpy(out, v, 32);
+    free(v);
+    return JPL_OK;
+}
+
+static jpl_err batch_node_put(void *ctx, uint32_t level, uint64_t index, const uint8_t hash[32],
+                              jpl_error *e)
+{
+    (void)e;
+    jpl_ledger *l = ctx;
+    uint8_t k[9];
+    node_key(k, level, index);
+    jpl_batch_put(l->batch, l->store, JPL_CF_TREE, k, 9, hash, 32);
+    return JPL_OK;
+}
+
+static jpl_merkle_reader tree_reader(jpl_ledger *l)
+{
+    return (jpl_merkle_reader){.get = store_node_get, .ctx = l};
+}
+
+/* ---- meta ---- */
+
+static jpl_err read_meta_u64(jpl_store *s, const char *key, uint64_t *out, jpl_error *e)
+{
+    uint8_t *v = NULL;
+    size_t vlen = 0;
+    jpl_err rc = jpl_store_get(s, JPL_CF_META, key, strlen(key), &v, &vlen, e);
+    if (rc == JPL_ERR_NOT_FOUND) {
+        *out = 0;
+        return JPL_OK;
+    }
+    if (rc != JPL_OK)
+        return rc;
+    if (vlen != 8) {
+        free(v);
+        return jpl_fail(e, JPL_ERR_CORRUPT, "meta %s has bad size", key);
+    }
+    *out = jpl_get_u64be(v);
+    free(v);
+    return JPL_OK;
+}
+
+static jpl_err read_meta_text(jpl_store *s, const char *key, char *out, size_t cap, jpl_error *e)
+{
+    uint8_t *v = NULL;
+    size_t vlen = 0;
+    jpl_err rc = jpl_store_get(s, JPL_CF_META, key, strlen(key), &v, &vlen, e);
+    if (rc == JPL_ERR_NOT_FOUND)
+        return jpl_fail(e, JPL_ERR_CORRUPT, "meta %s is missing", key);
+    if (rc != JPL_OK)
+        return rc;
+    if (vlen >= cap) {
+        free(v);
+        return jpl_fail(e, JPL_ERR_CORRUPT, "meta %s is too long", key);
+    }
+    memcpy(out, v, vlen);
+    out[vlen] = '\0';
+    free(v);
+    return JPL_OK;
+}
+
+/* ---- paths ---- */
+
+static void path_in(char *out, size_t cap, const char *dir, const char *name)
+{
+    snprintf(out, cap, "%s/%s", dir, name);
+}
+
+/* ---- writer ---- */
+
+static jpl_err put_entry(jpl_ledger *l, const Jpl__SignedEnvelope *env, uint64_t seq,
+                         jpl_append_result *res, jpl_error *e)
+{
+    uint64_t now = jpl_now_ms();
+    if (now < l->last_recorded_ms)
+        now = l->last_recorded_ms; /* recorded times never go backwards */
+    Jpl__LogEntry entry = JPL__LOG_ENTRY__INIT;
+    entry.seq = seq;
+    entry.recorded_at_ms = now;
+    entry.envelope = (Jpl__SignedEnvelope *)env;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    jpl_err rc = jpl_codec_entry_encode(&entry, &bytes, &len, e);
+    if (rc != JPL_OK)
+        return rc;
+    uint8_t k[8];
+    jpl_put_u64be(k, seq);
+    jpl_batch_put(l->batch, l->store, JPL_CF_LOG, k, 8, bytes, len);
+    jpl_merkle_hash_leaf(res->leaf_hash, bytes, len);
+    free(bytes);
+    rc = jpl_merkle_frontier_append(&l->frontier, res->leaf_hash, batch_node_put, l, e);
+    if (rc == JPL_OK)
+        l->last_recorded_ms = now;
+    return rc;
+}
+
+/* Validates and stages one batch; on failure the caller rolls back. */
+static jpl_err stage_request(jpl_ledger *l, request *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        checked_event *it = &r->items[i];
+        jpl_append_result *res = &r->results[i];
+        jpl_rules_ctx ctx = {
+            .store = l->store, .batch = l->batch, .seq = l->size, .now_ms = jpl_now_ms()};
+        jpl_rules_outcome out;
+        jpl_err rc = jpl_rules_apply(&ctx, it->env, it->ev, &out, &r->err);
+        if (rc == JPL_OK && out.duplicate) {
+            res->code = JPL_OK;
+            res->duplicate = true;
+            res->seq = out.dup_seq;
+            uint8_t *bytes = NULL;
+            size_t len = 0;
+            uint8_t k[8];
+            jpl_put_u64be(k, out.dup_seq);
+            rc = jpl_batch_get(l->batch, l->store, JPL_CF_LOG, k, 8, &bytes, &len, &r->err);
+            if (rc == JPL_OK)
+                jpl_merkle_hash_leaf(res->leaf_hash, bytes, len);
+            free(bytes);
+            if (rc != JPL_OK)
+                return res->code = rc;
+            continue;
+        }
+        if (rc == JPL_OK)
+            rc = put_entry(l, it->env, l->size, res, &r->err);
+        if (rc != JPL_OK) {
+            res->code = rc;
+            return rc;
+        }
+        res->code = JPL_OK;
+        res->seq = l->size;
+        l->size++;
+        uint8_t v[8];
+        jpl_put_u64be(v, l->size);
+        jpl_batch_put(l->batch, l->store, JPL_CF_META, META_LOG_SIZE, strlen(META_LOG_SIZE), v,
+                      8);
+    }
+    return JPL_OK;
+}
+
+static jpl_err stage_checkpoint(jpl_ledger *l, jpl_error *e)
+{
+    uint8_t root[32];
+    char text[512];
+    size_t tlen = 0;
+    jpl_merkle_frontier_root(&l->frontier, root);
+    jpl_err rc = jpl_checkpoint_format(l->origin, l->size, root, text, sizeof text, &tlen, e);
+    if (rc != JPL_OK)
+        return rc;
+    char note[1024];
+    size_t nlen = 0;
+    rc = jpl_note_sign(text, tlen, &l->log_signer, note, sizeof note, &nlen, e);
+    if (rc != JPL_OK)
+        return rc;
+    uint8_t k[8];
+    jpl_put_u64be(k, l->size);
+    jpl_batch_put(l->batch, l->store, JPL_CF_CHECKPOINTS, k, 8, note, nlen);
+    return JPL_OK;
+}
+
+static void fail_request(request *r, jpl_err rc, const char *msg)
+{
+    r->rc = rc;
+    snprintf(r->err.msg, sizeof r->err.msg, "%s", msg);
+    r->err.code = rc;
+}
+
+/* Names the failing event in the request's message: "event 3 (id ...): reason". */
+static void name_failure(request *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->results[i].code != JPL_OK) {
+            char id[33];
+            jpl_hex_encode(id, r->items[i].ev->event_id.data, 16);
+            jpl_error_prefix(&r->err, "event %zu (id %s, %s)", i, id,
+                             jpl_rules_type_name((int)r->items[i].ev->body_case));
+            return;
+        }
+    }
+}
+
+static void process_group(jpl_ledger *l, request *group)
+{
+    uint64_t size0 = l->size;
+    uint64_t recorded0 = l->last_recorded_ms;
+    jpl_merkle_frontier *front0 = malloc(sizeof *front0);
+    jpl_merkle_frontier *frontr = malloc(sizeof *frontr);
+    jpl_batch_clear(l->batch);
+    if (front0 == NULL || frontr == NULL) {
+        for (request *r = group; r; r = r->next)
+            fail_request(r, JPL_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    *front0 = l->frontier;
+    for (request *r = group; r; r = r->next) {
+        uint64_t size_r = l->size;
+        *frontr = l->frontier;
+        jpl_batch_savepoint(l->batch);
+        r->rc = stage_request(l, r);
+        if (r->rc != JPL_OK) {
+            name_failure(r);
+            jpl_error rb = {0};
+            if (jpl_batch_rollback(l->batch, &rb) != JPL_OK) {
+                /* cannot undo part of the group: fail the whole group */
+                for (request *q = group; q; q = q->next)
+                    if (q->rc == JPL_OK)
+                        fail_request(q, JPL_ERR_IO, rb.msg);
+                l->size = size0;
+                l->frontier = *front0;
+                l->last_recorded_ms = recorded0;
+                goto out;
+            }
+            l->size = size_r;
+            l->frontier = *frontr;
+        }
+    }
+    if (l->size != size0) {
+        jpl_error e = {0};
+        jpl_err rc = stage_checkpoint(l, &e);
+        if (rc == JPL_OK)
+            rc = jpl_store_write(l->store, l->batch, true, &e);
+        if (rc != JPL_OK) {
+            for (request *r = group; r; r = r->next)
+                if (r->rc == JPL_OK)
+                    fail_request(r, rc, e.msg);
+            l->size = size0;
+            l->frontier = *front0;
+            l->last_recorded_ms = recorded0;
+        }
+    }
+out:
+    free(front0);
+    free(frontr);
+    jpl_batch_clear(l->batch);
+}
+
+static void *writer_main(void *arg)
+{
+    jpl_ledger *l = arg;
+    for (;;) {
+        pthread_mutex_lock(&l->mu);
+        while (l->head == NULL && !l->stopping)
+            pthread_cond_wait(&l->queue_cv, &l->mu);
+        if (l->head == NULL && l->stopping) {
+            pthread_mutex_unlock(&l->mu);
+            return NULL;
+        }
+        /* take a group: whole requests up to MAX_GROUP_EVENTS (at least one) */
+        request *group = l->head, *last = l->head;
+        size_t events = last->n;
+        while (last->next && events + last->next->n <= MAX_GROUP_EVENTS) {
+            last = last->next;
+            events += last->n;
+        }
+        l->head = last->next;
+        if (l->head == NULL)
+            l->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&l->mu);
+
+        process_group(l, group);
+
+        pthread_mutex_lock(&l->mu);
+        l->committed_size = l->size;
+        for (request *r = group; r;) {
+            request *next = r->next;
+            r->done = true;
+            r = next;
+        }
+        pthread_cond_broadcast(&l->done_cv);
+        pthread_mutex_unlock(&l->mu);
+    }
+}
+
+/* ---- open / close ---- */
+
+static jpl_err load_log_key(jpl_ledger *l, jpl_error *e)
+{
+    char path[4200];
+    path_in(path, sizeof path, l->dir, "log.key");
+    jpl_err rc = jpl_keyfile_read_signer(path, &l->log_signer, e);
+    if (rc != JPL_OK)
+        return rc;
+    jpl_note_verifier v;
+    jpl_note_verifier_from_signer(&l->log_signer, &v);
+    char vkey[JPL_NOTE_VKEY_SIZE];
+    if ((rc = jpl_note_verifier_format(&v, vkey, sizeof vkey, e)) != JPL_OK)
+        return rc;
+    if (strcmp(vkey, l->log_vkey) != 0)
+        return jpl_fail(e, JPL_ERR_CORRUPT, "%s does not match log.vkey", path);
+    return JPL_OK;
+}
+
+static jpl_err load_log_vkey(jpl_ledger *l, jpl_error *e)
+{
+    char path[4200];
+    path_in(path, sizeof path, l->dir, "log.vkey");
+    jpl_note_verifier v;
+    jpl_err rc = jpl_keyfile_read_verifier(path, &v, e);
+    if (rc != JPL_OK)
+        return rc;
+    return jpl_note_verifier_format(&v, l->log_vkey, sizeof l->log_vkey, e);
+}
+
+static jpl_err start_writer(jpl_ledger *l, jpl_error *e)
+{
+    jpl_err rc = load_log_key(l, e);
+    if (rc != JPL_OK)
+        return rc;
+    jpl_merkle_reader r = tree_reader(l);
+    if ((rc = jpl_merkle_frontier_load(&r, l->size, &l->frontier, e)) != JPL_OK)
+        return rc;
+    l->batch = jpl_batch_new();
+    if (l->batch == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    if (pthread_create(&l->writer, NULL, writer_main, l) != 0)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "cannot start the writer thread");
+    l->writer_started = true;
+    return JPL_OK;
+}
+
+jpl_err jpl_ledger_open(const char *dir, bool writable, jpl_ledger **out, jpl_error *e)
+{
+    jpl_ledger *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->queue_cv, NULL);
+    pthread_cond_init(&l->done_cv, NULL);
+    snprintf(l->dir, sizeof l->dir, "%s", dir);
+    l->writable = writable;
+    char dbpath[4200];
+    path_in(dbpath, sizeof dbpath, dir, "db");
+    jpl_err rc = jpl_store_open(dbpath, writable ? JPL_STORE_WRITE : JPL_STORE_READ_ONLY,
+                                &l->store, e);
+    if (rc == JPL_OK)
+        rc = read_meta_u64(l->store, META_LOG_SIZE, &l->size, e);
+    if (rc == JPL_OK)
+        rc = read_meta_text(l->store, META_ORIGIN, l->origin, sizeof l->origin, e);
+    if (rc == JPL_OK)
+        rc = load_log_vkey(l, e);
+    l->committed_size = l->size;
+    if (rc == JPL_OK && writable)
+        rc = start_writer(l, e);
+    if (rc != JPL_OK) {
+        jpl_ledger_close(l);
+        return rc;
+    }
+    *out = l;
+    return JPL_OK;
+}
+
+void jpl_ledger_close(jpl_ledger *l)
+{
+    if (l == NULL)
+        return;
+    if (l->writer_started) {
+        pthread_mutex_lock(&l->mu);
+        l->stopping = true;
+        pthread_cond_broadcast(&l->queue_cv);
+        pthread_mutex_unlock(&l->mu);
+        pthread_join(l->writer, NULL);
+    }
+    jpl_batch_free(l->batch);
+    jpl_store_close(l->store);
+    jpl_note_signer_wipe(&l->log_signer);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->queue_cv);
+    pthread_cond_destroy(&l->done_cv);
+    free(l);
+}
+
+uint64_t jpl_ledger_size(jpl_ledger *l)
+{
+    pthread_mutex_lock(&l->mu);
+    uint64_t n = l->committed_size;
+    pthread_mutex_unlock(&l->mu);
+    return n;
+}
+
+const char *jpl_ledger_origin(jpl_ledger *l)
+{
+    return l->origin;
+}
+
+const char *jpl_ledger_log_vkey(jpl_ledger *l)
+{
+    return l->log_vkey;
+}
+
+jpl_store *jpl_ledger_store(jpl_ledger *l)
+{
+    return l->store;
+}
+
+/* ---- append ---- */
+
+static void free_checked(checked_event *items, size_t n)
+{
+    if (items == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        jpl_codec_event_free(items[i].ev);
+        jpl_codec_envelope_free(items[i].env);
+    }
+    free(items);
+}
+
+/* Decodes and verifies the signature of one envelope (runs in the caller's thread). */
+static jpl_err check_envelope(const jpl_bytes *raw, checked_event *out, jpl_error *e)
+{
+    jpl_err rc = jpl_codec_envelope_decode(raw->data, raw->len, &out->env, e);
+    if (rc != JPL_OK)
+        return rc;
+    rc = jpl_codec_event_decode(out->env->event.data, out->env->event.len, &out->ev, e);
+    if (rc != JPL_OK)
+        return rc;
+    if (!jpl_ed25519_verify2(out->env->signature.data, JPL_EVENT_SIG_PREFIX,
+                             JPL_EVENT_SIG_PREFIX_LEN, out->env->event.data, out->env->event.len,
+                             out->env->public_key.data))
+        return jpl_fail(e, JPL_ERR_BAD_SIGNATURE, "signature does not verify");
+    return JPL_OK;
+}
+
+jpl_err jpl_ledger_append(jpl_ledger *l, const jpl_bytes *envelopes, size_t n,
+                          jpl_append_result *results, jpl_error *e)
+{
+    if (!l->writable)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "ledger opened read-only");
+    if (n == 0)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "empty batch");
+    if (n > MAX_GROUP_EVENTS)
+        return jpl_fail(e, JPL_ERR_TOO_LARGE, "batch of %zu events, limit %d", n,
+                        MAX_GROUP_EVENTS);
+    memset(results, 0, n * sizeof *results);
+    checked_event *items = calloc(n, sizeof *items);
+    if (items == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        jpl_err rc = check_envelope(&envelopes[i], &items[i], e);
+        if (items[i].ev != NULL)
+            memcpy(results[i].event_id, items[i].ev->event_id.data, 16);
+        if (rc != JPL_OK) {
+            results[i].code = rc;
+            jpl_error_prefix(e, "event %zu", i);
+            free_checked(items, n);
+            return rc;
+        }
+    }
+    request r = {.items = items, .n = n, .results = results};
+    pthread_mutex_lock(&l->mu);
+    if (l->stopping) {
+        pthread_mutex_unlock(&l->mu);
+        free_checked(items, n);
+        return jpl_fail(e, JPL_ERR_IO, "the ledger is shutting down");
+    }
+    if (l->tail)
+        l->tail->next = &r;
+    else
+        l->head = &r;
+    l->tail = &r;
+    pthread_cond_signal(&l->queue_cv);
+    while (!r.done)
+        pthread_cond_wait(&l->done_cv, &l->mu);
+    pthread_mutex_unlock(&l->mu);
+    free_checked(items, n);
+    if (r.rc != JPL_OK) {
+        if (e != NULL)
+            *e = r.err;
+        return jpl_fail(e, r.rc, "%s", r.err.msg);
+    }
+    return JPL_OK;
+}
+
+jpl_err jpl_envelope_sign(const uint8_t *event, size_t len, const uint8_t pk[JPL_ED25519_PK_LEN],
+                          const uint8_t sk[JPL_ED25519_SK_LEN], uint8_t **env_out,
+                          size_t *env_len_out, jpl_error *e)
+{
+    uint8_t sig[JPL_ED25519_SIG_LEN];
+    jpl_ed25519_sign2(sig, JPL_EVENT_SIG_PREFIX, JPL_EVENT_SIG_PREFIX_LEN, event, len, sk);
+    Jpl__SignedEnvelope env = JPL__SIGNED_ENVELOPE__INIT;
+    env.event.data = (uint8_t *)event;
+    env.event.len = len;
+    env.public_key.data = (uint8_t *)pk;
+    env.public_key.len = JPL_ED25519_PK_LEN;
+    env.signature.data = sig;
+    env.signature.len = sizeof sig;
+    return jpl_codec_envelope_encode(&env, env_out, env_len_out, e);
+}
+
+/* ---- init ---- */
+
+static jpl_err make_dir(const char *path, jpl_error *e)
+{
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return jpl_fail(e, JPL_ERR_IO, "%s: %s", path, strerror(errno));
+    return JPL_OK;
+}
+
+static jpl_err write_signer_files(const jpl_note_signer *s, const char *key_path,
+                                  const char *pub_path, char *vkey_out, size_t vcap, jpl_error *e)
+{
+    char skey[JPL_NOTE_SKEY_SIZE];
+    jpl_note_verifier v;
+    jpl_note_verifier_from_signer(s, &v);
+    jpl_err rc = jpl_note_verifier_format(&v, vkey_out, vcap, e);
+    if (rc == JPL_OK)
+        rc = jpl_note_signer_format(s, skey, sizeof skey, e);
+    if (rc == JPL_OK)
+        rc = jpl_keyfile_write(key_path, skey, true, e);
+    if (rc == JPL_OK)
+        rc = jpl_keyfile_write(pub_path, vkey_out, false, e);
+    jpl_memzero(skey, sizeof skey);
+    return rc;
+}
+
+static jpl_err write_meta(const char *dbpath, const char *origin, jpl_error *e)
+{
+    jpl_store *s = NULL;
+    jpl_err rc = jpl_store_open(dbpath, JPL_STORE_CREATE, &s, e);
+    if (rc != JPL_OK)
+        return rc;
+    jpl_batch *b = jpl_batch_new();
+    uint8_t zero[8] = {0};
+    jpl_batch_put(b, s, JPL_CF_META, META_ORIGIN, strlen(META_ORIGIN), origin, strlen(origin));
+    jpl_batch_put(b, s, JPL_CF_META, META_LOG_SIZE, strlen(META_LOG_SIZE), zero, 8);
+    rc = jpl_store_write(s, b, true, e);
+    jpl_batch_free(b);
+    jpl_store_close(s);
+    return rc;
+}
+
+/* Appends entry 0: the first admin key registering itself. */
+static jpl_err append_genesis(const char *dir, const jpl_note_signer *admin, jpl_error *e)
+{
+    jpl_ledger *l = NULL;
+    jpl_err rc = jpl_ledger_open(dir, true, &l, e);
+    if (rc != JPL_OK)
+        return rc;
+    uint8_t id[16];
+    jpl_random_bytes(id, sizeof id);
+    id[6] = (uint8_t)((id[6] & 0x0f) | 0x40); /* UUID version 4 */
+    id[8] = (uint8_t)((id[8] & 0x3f) | 0x80);
+    Jpl__KeyRegistered kr = JPL__KEY_REGISTERED__INIT;
+    kr.public_key.data = (uint8_t *)admin->pk;
+    kr.public_key.len = 32;
+    kr.name = (char *)admin->name;
+    kr.role = JPL__ROLE__ROLE_ADMIN;
+    Jpl__Event ev = JPL__EVENT__INIT;
+    ev.event_id.data = id;
+    ev.event_id.len = 16;
+    ev.issued_at_ms = jpl_now_ms();
+    ev.body_case = JPL__EVENT__BODY_KEY_REGISTERED;
+    ev.key_registered = &kr;
+    uint8_t *evb = NULL, *envb = NULL;
+    size_t evlen = 0, envlen = 0;
+    rc = jpl_codec_event_encode(&ev, &evb, &evlen, e);
+    if (rc == JPL_OK)
+        rc = jpl_envelope_sign(evb, evlen, admin->pk, admin->sk, &envb, &envlen, e);
+    if (rc == JPL_OK) {
+        jpl_bytes raw = {envb, envlen};
+        jpl_append_result res;
+        rc = jpl_ledger_append(l, &raw, 1, &res, e);
+    }
+    free(evb);
+    free(envb);
+    jpl_ledger_close(l);
+    return rc;
+}
+
+static jpl_err refuse_existing(const char *dir, jpl_error *e)
+{
+    static const char *const markers[] = {"db", "log.key", "log.vkey"};
+    for (size_t i = 0; i < sizeof markers / sizeof markers[0]; i++) {
+        char p[4200];
+        struct stat st;
+        path_in(p, sizeof p, dir, markers[i]);
+        if (stat(p, &st) == 0)
+            return jpl_fail(e, JPL_ERR_EXISTS, "%s already holds a ledger (%s exists)", dir,
+                            markers[i]);
+    }
+    return JPL_OK;
+}
+
+jpl_err jpl_ledger_init(const char *dir, const jpl_init_opts *opts, jpl_init_result *res_out,
+                        jpl_error *e)
+{
+    const char *origin = opts && opts->origin ? opts->origin : JPL_DEFAULT_ORIGIN;
+    const char *admin_name = opts && opts->admin_name ? opts->admin_name : "admin";
+    jpl_init_result res;
+    memset(&res, 0, sizeof res);
+    jpl_note_signer log_signer, admin;
+    memset(&log_signer, 0, sizeof log_signer);
+    memset(&admin, 0, sizeof admin);
+    char p1[4200], p2[4200];
+
+    jpl_err rc = refuse_existing(dir, e);
+    if (rc == JPL_OK)
+        rc = make_dir(dir, e);
+    if (rc == JPL_OK && (rc = jpl_note_keygen(origin, &log_signer, e)) != JPL_OK)
+        jpl_error_prefix(e, "origin %s", origin);
+    if (rc == JPL_OK && (rc = jpl_note_keygen(admin_name, &admin, e)) != JPL_OK)
+        jpl_error_prefix(e, "admin name %s", admin_name);
+    if (rc == JPL_OK) {
+        path_in(p1, sizeof p1, dir, "log.key");
+        path_in(p2, sizeof p2, dir, "log.vkey");
+        rc = write_signer_files(&log_signer, p1, p2, res.log_vkey, sizeof res.log_vkey, e);
+    }
+    if (rc == JPL_OK) {
+        path_in(p1, sizeof p1, dir, "keys");
+        rc = make_dir(p1, e);
+    }
+    if (rc == JPL_OK) {
+        snprintf(p1, sizeof p1, "%s/keys/%s.key", dir, admin_name);
+        snprintf(p2, sizeof p2, "%s/keys/%s.pub", dir, admin_name);
+        memcpy(res.admin_key_path, p1, sizeof res.admin_key_path - 1);
+        rc = write_signer_files(&admin, p1, p2, res.admin_vkey, sizeof res.admin_vkey, e);
+    }
+    if (rc == JPL_OK) {
+        path_in(p1, sizeof p1, dir, "db");
+        rc = write_meta(p1, origin, e);
+    }
+    if (rc == JPL_OK)
+        rc = append_genesis(dir, &admin, e);
+    jpl_note_signer_wipe(&log_signer);
+    jpl_note_signer_wipe(&admin);
+    if (rc == JPL_OK && res_out)
+        *res_out = res;
+    return rc;
+}
+
+/* ---- read side ---- */
+
+jpl_err jpl_ledger_entry(jpl_ledger *l, uint64_t seq, uint8_t **bytes_out, size_t *len_out,
+                         jpl_error *e)
+{
+    uint8_t k[8];
+    jpl_put_u64be(k, seq);
+    jpl_err rc = jpl_store_get(l->store, JPL_CF_LOG, k, 8, bytes_out, len_out, e);
+    if (rc == JPL_ERR_NOT_FOUND)
+        return jpl_fail(e, JPL_ERR_NOT_FOUND, "no entry at seq %llu (log size %llu)",
+                        (unsigned long long)seq, (unsigned long long)jpl_ledger_size(l));
+    return rc;
+}
+
+static jpl_err check_size(jpl_ledger *l, uint64_t size, jpl_error *e)
+{
+    uint64_t have = jpl_ledger_size(l);
+    if (size > have)
+        return jpl_fail(e, JPL_ERR_NOT_FOUND, "tree size %llu is beyond the log size %llu",
+                        (unsigned long long)size, (unsigned long long)have);
+    return JPL_OK;
+}
+
+jpl_err jpl_ledger_root(jpl_ledger *l, uint64_t size, uint8_t root_out[JPL_SHA256_LEN],
+                        jpl_error *e)
+{
+    jpl_err rc = check_size(l, size, e);
+    if (rc != JPL_OK)
+        return rc;
+    jpl_merkle_reader r = tree_reader(l);
+    return jpl_merkle_root(&r, size, root_out, e);
+}
+
+jpl_err jpl_ledger_prove_inclusion(jpl_ledger *l, uint64_t seq, uint64_t size,
+                                   uint8_t (*path_out)[JPL_SHA256_LEN], size_t *n_out,
+                                   jpl_error *e)
+{
+    jpl_err rc = check_size(l, size, e);
+    if (rc != JPL_OK)
+        return rc;
+    if (seq >= size)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "seq %llu is not below tree size %llu",
+                        (unsigned long long)seq, (unsigned long long)size);
+    jpl_merkle_reader r = tree_reader(l);
+    return jpl_merkle_prove_inclusion(&r, seq, size, path_out, n_out, e);
+}
+
+jpl_err jpl_ledger_prove_consistency(jpl_ledger *l, uint64_t m, uint64_t n,
+                                     uint8_t (*path_out)[JPL_SHA256_LEN], size_t *n_out,
+                                     jpl_error *e)
+{
+    jpl_err rc = check_size(l, n, e);
+    if (rc != JPL_OK)
+        return rc;
+    if (m == 0 || m > n)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "need 0 < from <= to, got from %llu to %llu",
+                        (unsigned long long)m, (unsigned long long)n);
+    jpl_merkle_reader r = tree_reader(l);
+    return jpl_merkle_prove_consistency(&r, m, n, path_out, n_out, e);
+}
+
+jpl_err jpl_ledger_checkpoint(jpl_ledger *l, char **note_out, jpl_error *e)
+{
+    jpl_iter *it = jpl_store_iter(l->store, JPL_CF_CHECKPOINTS, NULL, 0);
+    if (it == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    jpl_iter_last(it);
+    jpl_err rc = JPL_OK;
+    if (!jpl_iter_valid(it)) {
+        rc = jpl_iter_status(it, e);
+        if (rc == JPL_OK)
+            rc = jpl_fail(e, JPL_ERR_NOT_FOUND, "the ledger has no checkpoint yet");
+    } else {
+        size_t vlen = 0;
+        const uint8_t *v = jpl_iter_value(it, &vlen);
+        char *note = malloc(vlen + 1);
+        if (note == NULL) {
+            rc = jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+        } else {
+            memcpy(note, v, vlen);
+            note[vlen] = '\0';
+            *note_out = note;
+        }
+    }
+    jpl_iter_free(it);
+    return rc;
+}

@@ -1,0 +1,426 @@
+/*
+ * RocksDB adapter: the one file that calls the RocksDB C API (see store.h for the families and
+ * key layouts). Writes are synced WAL writes of indexed write batches; read-only opens let query
+ * commands run beside a serving writer.
+ */
+#include "jpl/store.h"
+
+#include <rocksdb/c.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const CORE_CF_NAMES[JPL_CF__CORE_COUNT] = {
+    "default", "log", "ids", "streams", "tree", "checkpoints", "state",
+};
+
+struct jpl_store {
+    rocksdb_t *db;
+    rocksdb_options_t *opts;
+    rocksdb_block_based_table_options_t *table_opts;
+    rocksdb_readoptions_t *ropts;
+    rocksdb_writeoptions_t *wopts_sync;
+    rocksdb_writeoptions_t *wopts_nosync;
+    rocksdb_column_family_handle_t *cfs[JPL_STORE_MAX_CF];
+    char *cf_names[JPL_STORE_MAX_CF];
+    int n_cfs;
+    bool read_only;
+};
+
+struct jpl_batch {
+    rocksdb_writebatch_wi_t *wb;
+};
+
+struct jpl_iter {
+    rocksdb_iterator_t *it;
+};
+
+void jpl_put_u64be(uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+uint64_t jpl_get_u64be(const uint8_t in[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | in[i];
+    return v;
+}
+
+void jpl_put_u32be(uint8_t out[4], uint32_t v)
+{
+    out[0] = (uint8_t)(v >> 24);
+    out[1] = (uint8_t)(v >> 16);
+    out[2] = (uint8_t)(v >> 8);
+    out[3] = (uint8_t)v;
+}
+
+uint32_t jpl_get_u32be(const uint8_t in[4])
+{
+    return ((uint32_t)in[0] << 24) | ((uint32_t)in[1] << 16) | ((uint32_t)in[2] << 8) | in[3];
+}
+
+static jpl_err rocks_fail(jpl_error *e, char *err, const char *what)
+{
+    jpl_fail(e, JPL_ERR_IO, "%s: %s", what, err ? err : "unknown RocksDB error");
+    free(err);
+    return JPL_ERR_IO;
+}
+
+static rocksdb_options_t *make_options(rocksdb_block_based_table_options_t **table_out)
+{
+    rocksdb_options_t *o = rocksdb_options_create();
+    rocksdb_options_increase_parallelism(o, 2);
+    rocksdb_options_set_max_open_files(o, 512);
+    rocksdb_options_set_compression(o, rocksdb_lz4_compression);
+    rocksdb_block_based_table_options_t *t = rocksdb_block_based_options_create();
+    rocksdb_block_based_options_set_filter_policy(t, rocksdb_filterpolicy_create_bloom(10));
+    rocksdb_block_based_options_set_block_cache(t, rocksdb_cache_create_lru(256u << 20));
+    rocksdb_options_set_block_based_table_factory(o, t);
+    *table_out = t;
+    return o;
+}
+
+/* Names of the families on disk plus any core ones not yet there (new database). */
+static jpl_err collect_cf_names(jpl_store *s, const char *path, jpl_error *e)
+{
+    size_t n = 0;
+    char *err = NULL;
+    char **names = rocksdb_list_column_families(s->opts, path, &n, &err);
+    if (err != NULL) {
+        free(err); /* no database yet: only the core families */
+        n = 0;
+        names = NULL;
+    }
+    for (int i = 0; i < JPL_CF__CORE_COUNT; i++)
+        s->cf_names[s->n_cfs++] = strdup(CORE_CF_NAMES[i]);
+    for (size_t i = 0; i < n; i++) {
+        bool core = false;
+        for (int c = 0; c < JPL_CF__CORE_COUNT; c++)
+            core = core || strcmp(names[i], CORE_CF_NAMES[c]) == 0;
+        if (core)
+            continue;
+        if (s->n_cfs >= JPL_STORE_MAX_CF) {
+            rocksdb_list_column_families_destroy(names, n);
+            return jpl_fail(e, JPL_ERR_CORRUPT, "%s: too many column families", path);
+        }
+        s->cf_names[s->n_cfs++] = strdup(names[i]);
+    }
+    if (names)
+        rocksdb_list_column_families_destroy(names, n);
+    for (int i = 0; i < s->n_cfs; i++)
+        if (s->cf_names[i] == NULL)
+            return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    return JPL_OK;
+}
+
+static bool database_exists(rocksdb_options_t *opts, const char *path)
+{
+    size_t n = 0;
+    char *err = NULL;
+    char **names = rocksdb_list_column_families(opts, path, &n, &err);
+    if (err != NULL) {
+        free(err);
+        return false;
+    }
+    rocksdb_list_column_families_destroy(names, n);
+    return true;
+}
+
+jpl_err jpl_store_open(const char *path, jpl_store_mode mode, jpl_store **out, jpl_error *e)
+{
+    jpl_store *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    jpl_err rc = JPL_OK;
+    s->opts = make_options(&s->table_opts);
+    s->ropts = rocksdb_readoptions_create();
+    s->wopts_sync = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(s->wopts_sync, 1);
+    s->wopts_nosync = rocksdb_writeoptions_create();
+    s->read_only = mode == JPL_STORE_READ_ONLY;
+
+    bool exists = database_exists(s->opts, path);
+    if (mode == JPL_STORE_CREATE && exists) {
+        rc = jpl_fail(e, JPL_ERR_EXISTS, "%s: a ledger database already exists", path);
+        goto out;
+    }
+    if (mode != JPL_STORE_CREATE && !exists) {
+        rc = jpl_fail(e, JPL_ERR_NOT_FOUND, "%s: no ledger database (run 'jpledger init')", path);
+        goto out;
+    }
+    rocksdb_options_set_create_if_missing(s->opts, mode == JPL_STORE_CREATE);
+    rocksdb_options_set_create_missing_column_families(s->opts, mode == JPL_STORE_CREATE);
+    if ((rc = collect_cf_names(s, path, e)) != JPL_OK)
+        goto out;
+
+    const rocksdb_options_t *cf_opts[JPL_STORE_MAX_CF];
+    for (int i = 0; i < s->n_cfs; i++)
+        cf_opts[i] = s->opts;
+    char *err = NULL;
+    if (s->read_only)
+        s->db = rocksdb_open_for_read_only_column_families(
+            s->opts, path, s->n_cfs, (const char *const *)s->cf_names, cf_opts, s->cfs, 0, &err);
+    else
+        s->db = rocksdb_open_column_families(s->opts, path, s->n_cfs,
+                                             (const char *const *)s->cf_names, cf_opts, s->cfs,
+                                             &err);
+    if (err != NULL) {
+        rc = rocks_fail(e, err, path);
+        goto out;
+    }
+out:
+    if (rc != JPL_OK) {
+        jpl_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return JPL_OK;
+}
+
+void jpl_store_close(jpl_store *s)
+{
+    if (s == NULL)
+        return;
+    for (int i = 0; i < s->n_cfs; i++) {
+        if (s->cfs[i])
+            rocksdb_column_family_handle_destroy(s->cfs[i]);
+        free(s->cf_names[i]);
+    }
+    if (s->db)
+        rocksdb_close(s->db);
+    if (s->ropts)
+        rocksdb_readoptions_destroy(s->ropts);
+    if (s->wopts_sync)
+        rocksdb_writeoptions_destroy(s->wopts_sync);
+    if (s->wopts_nosync)
+        rocksdb_writeoptions_destroy(s->wopts_nosync);
+    if (s->opts)
+        rocksdb_options_destroy(s->opts);
+    if (s->table_opts)
+        rocksdb_block_based_options_destroy(s->table_opts);
+    free(s);
+}
+
+jpl_err jpl_store_cf(jpl_store *s, const char *name, bool create, int *cf_out, jpl_error *e)
+{
+    for (int i = 0; i < s->n_cfs; i++) {
+        if (s->cfs[i] != NULL && strcmp(s->cf_names[i], name) == 0) {
+            *cf_out = i;
+            return JPL_OK;
+        }
+    }
+    if (!create)
+        return jpl_fail(e, JPL_ERR_NOT_FOUND, "column family %s does not exist", name);
+    if (s->read_only)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "cannot create %s in a read-only store", name);
+    int slot = -1;
+    for (int i = 0; i < s->n_cfs && slot < 0; i++)
+        if (s->cfs[i] == NULL)
+            slot = i;
+    if (slot < 0) {
+        if (s->n_cfs >= JPL_STORE_MAX_CF)
+            return jpl_fail(e, JPL_ERR_INTERNAL, "too many column families");
+        slot = s->n_cfs++;
+    } else {
+        free(s->cf_names[slot]);
+    }
+    char *err = NULL;
+    s->cfs[slot] = rocksdb_create_column_family(s->db, s->opts, name, &err);
+    s->cf_names[slot] = strdup(name);
+    if (err != NULL) {
+        s->cfs[slot] = NULL;
+        return rocks_fail(e, err, name);
+    }
+    *cf_out = slot;
+    return JPL_OK;
+}
+
+jpl_err jpl_store_cf_drop(jpl_store *s, int cf, jpl_error *e)
+{
+    if (cf < JPL_CF__CORE_COUNT || cf >= s->n_cfs || s->cfs[cf] == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "cannot drop column family %d", cf);
+    char *err = NULL;
+    rocksdb_drop_column_family(s->db, s->cfs[cf], &err);
+    if (err != NULL)
+        return rocks_fail(e, err, s->cf_names[cf]);
+    rocksdb_column_family_handle_destroy(s->cfs[cf]);
+    s->cfs[cf] = NULL;
+    return JPL_OK;
+}
+
+jpl_err jpl_store_cf_list(jpl_store *s, const char *prefix, char ***names_out, size_t *n_out,
+                          jpl_error *e)
+{
+    char **names = calloc(JPL_STORE_MAX_CF, sizeof *names);
+    if (names == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    size_t n = 0;
+    for (int i = 0; i < s->n_cfs; i++)
+        if (s->cfs[i] != NULL && strncmp(s->cf_names[i], prefix, strlen(prefix)) == 0)
+            names[n++] = strdup(s->cf_names[i]);
+    *names_out = names;
+    *n_out = n;
+    return JPL_OK;
+}
+
+void jpl_store_names_free(char **names, size_t n)
+{
+    if (names == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+static jpl_err take_value(char *val, size_t vlen, char *err, uint8_t **val_out, size_t *vlen_out,
+                          jpl_error *e)
+{
+    if (err != NULL)
+        return rocks_fail(e, err, "read");
+    if (val == NULL)
+        return JPL_ERR_NOT_FOUND; /* callers decide whether absence is an error worth a message */
+    *val_out = (uint8_t *)val;
+    *vlen_out = vlen;
+    return JPL_OK;
+}
+
+jpl_err jpl_store_get(jpl_store *s, int cf, const void *key, size_t klen, uint8_t **val_out,
+                      size_t *vlen_out, jpl_error *e)
+{
+    size_t vlen = 0;
+    char *err = NULL;
+    char *val = rocksdb_get_cf(s->db, s->ropts, s->cfs[cf], key, klen, &vlen, &err);
+    return take_value(val, vlen, err, val_out, vlen_out, e);
+}
+
+jpl_batch *jpl_batch_new(void)
+{
+    jpl_batch *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return NULL;
+    b->wb = rocksdb_writebatch_wi_create(1u << 20, 1);
+    return b;
+}
+
+void jpl_batch_free(jpl_batch *b)
+{
+    if (b == NULL)
+        return;
+    rocksdb_writebatch_wi_destroy(b->wb);
+    free(b);
+}
+
+void jpl_batch_clear(jpl_batch *b)
+{
+    rocksdb_writebatch_wi_clear(b->wb);
+}
+
+void jpl_batch_put(jpl_batch *b, jpl_store *s, int cf, const void *key, size_t klen,
+                   const void *val, size_t vlen)
+{
+    rocksdb_writebatch_wi_put_cf(b->wb, s->cfs[cf], key, klen, val, vlen);
+}
+
+void jpl_batch_delete(jpl_batch *b, jpl_store *s, int cf, const void *key, size_t klen)
+{
+    rocksdb_writebatch_wi_delete_cf(b->wb, s->cfs[cf], key, klen);
+}
+
+jpl_err jpl_batch_get(jpl_batch *b, jpl_store *s, int cf, const void *key, size_t klen,
+                      uint8_t **val_out, size_t *vlen_out, jpl_error *e)
+{
+    size_t vlen = 0;
+    char *err = NULL;
+    char *val = rocksdb_writebatch_wi_get_from_batch_and_db_cf(b->wb, s->db, s->ropts, s->cfs[cf],
+                                                               key, klen, &vlen, &err);
+    return take_value(val, vlen, err, val_out, vlen_out, e);
+}
+
+void jpl_batch_savepoint(jpl_batch *b)
+{
+    rocksdb_writebatch_wi_set_save_point(b->wb);
+}
+
+jpl_err jpl_batch_rollback(jpl_batch *b, jpl_error *e)
+{
+    char *err = NULL;
+    rocksdb_writebatch_wi_rollback_to_save_point(b->wb, &err);
+    if (err != NULL)
+        return rocks_fail(e, err, "rollback");
+    return JPL_OK;
+}
+
+int jpl_batch_count(jpl_batch *b)
+{
+    return rocksdb_writebatch_wi_count(b->wb);
+}
+
+jpl_err jpl_store_write(jpl_store *s, jpl_batch *b, bool sync, jpl_error *e)
+{
+    char *err = NULL;
+    rocksdb_write_writebatch_wi(s->db, sync ? s->wopts_sync : s->wopts_nosync, b->wb, &err);
+    if (err != NULL)
+        return rocks_fail(e, err, "write");
+    return JPL_OK;
+}
+
+jpl_iter *jpl_store_iter(jpl_store *s, int cf, const void *start, size_t slen)
+{
+    jpl_iter *it = calloc(1, sizeof *it);
+    if (it == NULL)
+        return NULL;
+    it->it = rocksdb_create_iterator_cf(s->db, s->ropts, s->cfs[cf]);
+    if (start != NULL)
+        rocksdb_iter_seek(it->it, start, slen);
+    else
+        rocksdb_iter_seek_to_first(it->it);
+    return it;
+}
+
+bool jpl_iter_valid(const jpl_iter *it)
+{
+    return it != NULL && rocksdb_iter_valid(it->it);
+}
+
+void jpl_iter_next(jpl_iter *it)
+{
+    rocksdb_iter_next(it->it);
+}
+
+void jpl_iter_last(jpl_iter *it)
+{
+    rocksdb_iter_seek_to_last(it->it);
+}
+
+const uint8_t *jpl_iter_key(const jpl_iter *it, size_t *len_out)
+{
+    return (const uint8_t *)rocksdb_iter_key(it->it, len_out);
+}
+
+const uint8_t *jpl_iter_value(const jpl_iter *it, size_t *len_out)
+{
+    return (const uint8_t *)rocksdb_iter_value(it->it, len_out);
+}
+
+jpl_err jpl_iter_status(const jpl_iter *it, jpl_error *e)
+{
+    if (it == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    char *err = NULL;
+    rocksdb_iter_get_error(it->it, &err);
+    if (err != NULL)
+        return rocks_fail(e, err, "iterate");
+    return JPL_OK;
+}
+
+void jpl_iter_free(jpl_iter *it)
+{
+    if (it == NULL)
+        return;
+    rocksdb_iter_destroy(it->it);
+    free(it);
+}

@@ -1,0 +1,62 @@
+/* Shared CLI helpers (see cli.h). */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jpl/crypto.h"
+
+bool cli_parse_u64(const char *s, uint64_t *out)
+{
+    if (s == NULL || *s == '\0' || strlen(s) > 20)
+        return false;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        uint64_t d = (uint64_t)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+const char *cli_data_dir(const char *opt)
+{
+    if (opt != NULL)
+        return opt;
+    const char *env = getenv("JPLEDGER_DATA");
+    if (env != NULL && *env != '\0')
+        return env;
+    return "jpledger-data";
+}
+
+void cli_print_json(json_t *obj)
+{
+    char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (s != NULL) {
+        fputs(s, stdout);
+        fputc('\n', stdout);
+        free(s);
+    }
+    json_decref(obj);
+}
+
+json_t *cli_json_hex(const uint8_t *data, size_t len)
+{
+    char *hex = malloc(2 * len + 1);
+    if (hex == NULL)
+        return json_null();
+    jpl_hex_encode(hex, data, len);
+    json_t *s = json_string(hex);
+    free(hex);
+    return s;
+}
+
+int cli_usage_error(const char *cmd, const char *what)
+{
+    return cli_fail(cmd, JPL_ERR_USAGE, "%s (see 'jpledger %s --help')", what, cmd);
+}
