@@ -16,8 +16,8 @@
  * Proofs use RFC 9162 order (leaf to root; PATH and PROOF of sections 2.1.3.1 and 2.1.4.1) and are
  * written to caller-owned arrays of JPL_MERKLE_MAX_PATH hashes. Verification follows RFC 9162
  * sections 2.1.3.2 and 2.1.4.2 with the strict semantics of transparency-dev/merkle: an index at or
- * beyond the tree size, a consistency proof from size 0, a wrong number of proof elements and any
- * element not exactly 32 bytes are all rejected.
+ * beyond the tree size, a consistency proof from size 0 and a wrong number of proof elements are
+ * rejected, and jpl_merkle_proof_parse rejects any received element that is not exactly 32 bytes.
  *
  * Errors: JPL_ERR_BAD_INPUT for impossible parameters (index >= size, size1 > size2, proof of
  * the wrong length, size over JPL_MERKLE_MAX_SIZE); JPL_ERR_CORRUPT when a well-formed proof does
