@@ -102,8 +102,8 @@ jpl_err jpl_keyfile_read_signer(const char *path, jpl_note_signer *out, jpl_erro
     jpl_memzero(text, len);
     free(text);
     if (rc != JPL_OK)
-        return jpl_error_prefix(e, "%s", path);
-    return JPL_OK;
+        jpl_error_prefix(e, "%s", path);
+    return rc;
 }
 
 jpl_err jpl_keyfile_read_verifier(const char *text_or_path, jpl_note_verifier *out, jpl_error *e)
@@ -124,6 +124,6 @@ jpl_err jpl_keyfile_read_verifier(const char *text_or_path, jpl_note_verifier *o
     rc = jpl_note_verifier_parse(text, trimmed_len(text, len), out, e);
     free(text);
     if (rc != JPL_OK)
-        return jpl_error_prefix(e, "%s", text_or_path);
-    return JPL_OK;
+        jpl_error_prefix(e, "%s", text_or_path);
+    return rc;
 }

@@ -548,7 +548,10 @@ static jpl_err apply_plan_submitted(const jpl_rules_ctx *c, const char *nip,
         return jpl_fail(e, JPL_ERR_BAD_INPUT, "a plan needs at least one item");
     for (size_t i = 0; i < p->n_items; i++)
         if ((rc = need_activity(c, p->items[i]->activity_id, e)) != JPL_OK)
-            return jpl_error_prefix(e, "plan item %zu", i);
+            {
+                jpl_error_prefix(e, "plan item %zu", i);
+                return rc;
+            }
     return JPL_OK;
 }
 
