@@ -41,30 +41,53 @@ static bool body_has_unknown(const Jpl__Event *ev)
 {
     const ProtobufCMessage *body = NULL;
     switch (ev->body_case) {
-    case JPL__EVENT__BODY_KEY_REGISTERED: body = &ev->key_registered->base; break;
-    case JPL__EVENT__BODY_KEY_REVOKED: body = &ev->key_revoked->base; break;
+    case JPL__EVENT__BODY_KEY_REGISTERED:
+        body = &ev->key_registered->base;
+        break;
+    case JPL__EVENT__BODY_KEY_REVOKED:
+        body = &ev->key_revoked->base;
+        break;
     case JPL__EVENT__BODY_POLICY_SET:
         for (size_t i = 0; i < ev->policy_set->n_conversions; i++)
             if (ev->policy_set->conversions[i]->base.n_unknown_fields)
                 return true;
         body = &ev->policy_set->base;
         break;
-    case JPL__EVENT__BODY_EMPLOYEE_REGISTERED: body = &ev->employee_registered->base; break;
-    case JPL__EVENT__BODY_EMPLOYEE_UPDATED: body = &ev->employee_updated->base; break;
-    case JPL__EVENT__BODY_EMPLOYEE_EXITED: body = &ev->employee_exited->base; break;
-    case JPL__EVENT__BODY_ACTIVITY_DEFINED: body = &ev->activity_defined->base; break;
+    case JPL__EVENT__BODY_EMPLOYEE_REGISTERED:
+        body = &ev->employee_registered->base;
+        break;
+    case JPL__EVENT__BODY_EMPLOYEE_UPDATED:
+        body = &ev->employee_updated->base;
+        break;
+    case JPL__EVENT__BODY_EMPLOYEE_EXITED:
+        body = &ev->employee_exited->base;
+        break;
+    case JPL__EVENT__BODY_ACTIVITY_DEFINED:
+        body = &ev->activity_defined->base;
+        break;
     case JPL__EVENT__BODY_PLAN_SUBMITTED:
         for (size_t i = 0; i < ev->plan_submitted->n_items; i++)
             if (ev->plan_submitted->items[i]->base.n_unknown_fields)
                 return true;
         body = &ev->plan_submitted->base;
         break;
-    case JPL__EVENT__BODY_PLAN_APPROVED: body = &ev->plan_approved->base; break;
-    case JPL__EVENT__BODY_ENROLLED: body = &ev->enrolled->base; break;
-    case JPL__EVENT__BODY_COMPLETED: body = &ev->completed->base; break;
-    case JPL__EVENT__BODY_RECOGNIZED: body = &ev->recognized->base; break;
-    case JPL__EVENT__BODY_REVOKED: body = &ev->revoked->base; break;
-    default: return false;
+    case JPL__EVENT__BODY_PLAN_APPROVED:
+        body = &ev->plan_approved->base;
+        break;
+    case JPL__EVENT__BODY_ENROLLED:
+        body = &ev->enrolled->base;
+        break;
+    case JPL__EVENT__BODY_COMPLETED:
+        body = &ev->completed->base;
+        break;
+    case JPL__EVENT__BODY_RECOGNIZED:
+        body = &ev->recognized->base;
+        break;
+    case JPL__EVENT__BODY_REVOKED:
+        body = &ev->revoked->base;
+        break;
+    default:
+        return false;
     }
     return body->n_unknown_fields > 0;
 }
@@ -72,8 +95,7 @@ static bool body_has_unknown(const Jpl__Event *ev)
 jpl_err jpl_codec_event_decode(const uint8_t *buf, size_t len, Jpl__Event **out, jpl_error *e)
 {
     ProtobufCMessage *m = NULL;
-    jpl_err rc =
-        unpack(&jpl__event__descriptor, buf, len, JPL_MAX_EVENT_BYTES, "event", &m, e);
+    jpl_err rc = unpack(&jpl__event__descriptor, buf, len, JPL_MAX_EVENT_BYTES, "event", &m, e);
     if (rc != JPL_OK)
         return rc;
     Jpl__Event *ev = (Jpl__Event *)m;
@@ -139,8 +161,8 @@ jpl_err jpl_codec_envelope_encode(const Jpl__SignedEnvelope *env, uint8_t **buf_
 jpl_err jpl_codec_entry_decode(const uint8_t *buf, size_t len, Jpl__LogEntry **out, jpl_error *e)
 {
     ProtobufCMessage *m = NULL;
-    jpl_err rc = unpack(&jpl__log_entry__descriptor, buf, len, JPL_MAX_ENTRY_BYTES, "log entry",
-                        &m, e);
+    jpl_err rc =
+        unpack(&jpl__log_entry__descriptor, buf, len, JPL_MAX_ENTRY_BYTES, "log entry", &m, e);
     if (rc != JPL_OK)
         return rc;
     Jpl__LogEntry *entry = (Jpl__LogEntry *)m;

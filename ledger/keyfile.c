@@ -77,8 +77,8 @@ jpl_err jpl_file_read_all(const char *path, size_t max, char **out, size_t *len_
 /* Key text without trailing whitespace/newlines. */
 static size_t trimmed_len(const char *s, size_t len)
 {
-    while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' ' ||
-                       s[len - 1] == '\t'))
+    while (len > 0 &&
+           (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' ' || s[len - 1] == '\t'))
         len--;
     return len;
 }
@@ -91,8 +91,8 @@ jpl_err jpl_keyfile_read_signer(const char *path, jpl_note_signer *out, jpl_erro
                         strerror(errno));
     if (st.st_mode & 077)
         return jpl_fail(e, JPL_ERR_FORBIDDEN,
-                        "%s: private key is readable by others (mode %03o); run chmod 600 %s",
-                        path, (unsigned)(st.st_mode & 0777), path);
+                        "%s: private key is readable by others (mode %03o); run chmod 600 %s", path,
+                        (unsigned)(st.st_mode & 0777), path);
     char *text = NULL;
     size_t len = 0;
     jpl_err rc = jpl_file_read_all(path, 4096, &text, &len, e);

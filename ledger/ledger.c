@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "jpl/codec.h"
+#include "jpl/event_json.h"
 #include "jpl/keyfile.h"
 #include "jpl/merkle.h"
 #include "jpl/note.h"
@@ -236,8 +237,7 @@ static jpl_err stage_request(jpl_ledger *l, request *r)
         l->size++;
         uint8_t v[8];
         jpl_put_u64be(v, l->size);
-        jpl_batch_put(l->batch, l->store, JPL_CF_META, META_LOG_SIZE, strlen(META_LOG_SIZE), v,
-                      8);
+        jpl_batch_put(l->batch, l->store, JPL_CF_META, META_LOG_SIZE, strlen(META_LOG_SIZE), v, 8);
     }
     return JPL_OK;
 }
@@ -274,8 +274,8 @@ static void name_failure(request *r)
 {
     for (size_t i = 0; i < r->n; i++) {
         if (r->results[i].code != JPL_OK) {
-            char id[33];
-            jpl_hex_encode(id, r->items[i].ev->event_id.data, 16);
+            char id[JPL_UUID_TEXT_LEN + 1];
+            jpl_uuid_format(id, r->items[i].ev->event_id.data);
             jpl_error_prefix(&r->err, "event %zu (id %s, %s)", i, id,
                              jpl_rules_type_name((int)r->items[i].ev->body_case));
             return;
@@ -435,8 +435,8 @@ jpl_err jpl_ledger_open(const char *dir, bool writable, jpl_ledger **out, jpl_er
     l->writable = writable;
     char dbpath[4200];
     path_in(dbpath, sizeof dbpath, dir, "db");
-    jpl_err rc = jpl_store_open(dbpath, writable ? JPL_STORE_WRITE : JPL_STORE_READ_ONLY,
-                                &l->store, e);
+    jpl_err rc =
+        jpl_store_open(dbpath, writable ? JPL_STORE_WRITE : JPL_STORE_READ_ONLY, &l->store, e);
     if (rc == JPL_OK)
         rc = read_meta_u64(l->store, META_LOG_SIZE, &l->size, e);
     if (rc == JPL_OK)
@@ -517,6 +517,8 @@ static jpl_err check_envelope(const jpl_bytes *raw, checked_event *out, jpl_erro
     if (rc != JPL_OK)
         return rc;
     rc = jpl_codec_event_decode(out->env->event.data, out->env->event.len, &out->ev, e);
+    if (rc == JPL_OK)
+        rc = jpl_event_validate(out->ev, jpl_now_ms(), e); /* the same shape rules as JSON input */
     if (rc != JPL_OK)
         return rc;
     if (!jpl_ed25519_verify2(out->env->signature.data, JPL_EVENT_SIG_PREFIX,
@@ -534,8 +536,7 @@ jpl_err jpl_ledger_append(jpl_ledger *l, const jpl_bytes *envelopes, size_t n,
     if (n == 0)
         return jpl_fail(e, JPL_ERR_BAD_INPUT, "empty batch");
     if (n > MAX_GROUP_EVENTS)
-        return jpl_fail(e, JPL_ERR_TOO_LARGE, "batch of %zu events, limit %d", n,
-                        MAX_GROUP_EVENTS);
+        return jpl_fail(e, JPL_ERR_TOO_LARGE, "batch of %zu events, limit %d", n, MAX_GROUP_EVENTS);
     memset(results, 0, n * sizeof *results);
     checked_event *items = calloc(n, sizeof *items);
     if (items == NULL)
@@ -767,8 +768,7 @@ jpl_err jpl_ledger_root(jpl_ledger *l, uint64_t size, uint8_t root_out[JPL_SHA25
 }
 
 jpl_err jpl_ledger_prove_inclusion(jpl_ledger *l, uint64_t seq, uint64_t size,
-                                   uint8_t (*path_out)[JPL_SHA256_LEN], size_t *n_out,
-                                   jpl_error *e)
+                                   uint8_t (*path_out)[JPL_SHA256_LEN], size_t *n_out, jpl_error *e)
 {
     jpl_err rc = check_size(l, size, e);
     if (rc != JPL_OK)

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "jpl/crypto.h"
+#include "jpl/event_json.h"
 #include "jpl/nip.h"
 
 #define KEY_REC_FIXED 18
@@ -47,9 +48,9 @@ static const char *const TYPE_NAMES[] = {
 };
 
 static const char *const ROLE_NAMES[] = {
-    [JPL__ROLE__ROLE_ADMIN] = "admin",     [JPL__ROLE__ROLE_HR] = "hr",
+    [JPL__ROLE__ROLE_ADMIN] = "admin",           [JPL__ROLE__ROLE_HR] = "hr",
     [JPL__ROLE__ROLE_SUPERVISOR] = "supervisor", [JPL__ROLE__ROLE_LMS] = "lms",
-    [JPL__ROLE__ROLE_VERIFIER] = "verifier", [JPL__ROLE__ROLE_AUDITOR] = "auditor",
+    [JPL__ROLE__ROLE_VERIFIER] = "verifier",     [JPL__ROLE__ROLE_AUDITOR] = "auditor",
 };
 
 const char *jpl_rules_type_name(int bc)
@@ -73,17 +74,23 @@ static int issuing_role(int bc)
     switch (bc) {
     case JPL__EVENT__BODY_KEY_REGISTERED:
     case JPL__EVENT__BODY_KEY_REVOKED:
-    case JPL__EVENT__BODY_POLICY_SET: return JPL__ROLE__ROLE_ADMIN;
+    case JPL__EVENT__BODY_POLICY_SET:
+        return JPL__ROLE__ROLE_ADMIN;
     case JPL__EVENT__BODY_EMPLOYEE_REGISTERED:
     case JPL__EVENT__BODY_EMPLOYEE_UPDATED:
     case JPL__EVENT__BODY_EMPLOYEE_EXITED:
-    case JPL__EVENT__BODY_PLAN_SUBMITTED: return JPL__ROLE__ROLE_HR;
-    case JPL__EVENT__BODY_PLAN_APPROVED: return JPL__ROLE__ROLE_SUPERVISOR;
+    case JPL__EVENT__BODY_PLAN_SUBMITTED:
+        return JPL__ROLE__ROLE_HR;
+    case JPL__EVENT__BODY_PLAN_APPROVED:
+        return JPL__ROLE__ROLE_SUPERVISOR;
     case JPL__EVENT__BODY_ACTIVITY_DEFINED:
     case JPL__EVENT__BODY_ENROLLED:
-    case JPL__EVENT__BODY_COMPLETED: return JPL__ROLE__ROLE_LMS;
-    case JPL__EVENT__BODY_RECOGNIZED: return JPL__ROLE__ROLE_VERIFIER;
-    default: return 0;
+    case JPL__EVENT__BODY_COMPLETED:
+        return JPL__ROLE__ROLE_LMS;
+    case JPL__EVENT__BODY_RECOGNIZED:
+        return JPL__ROLE__ROLE_VERIFIER;
+    default:
+        return 0;
     }
 }
 
@@ -105,8 +112,8 @@ static size_t skey(uint8_t *k, char tag, const void *id, size_t len)
     return len + 1;
 }
 
-static jpl_err state_get(const jpl_rules_ctx *c, char tag, const void *id, size_t len,
-                         uint8_t **v, size_t *vlen, jpl_error *e)
+static jpl_err state_get(const jpl_rules_ctx *c, char tag, const void *id, size_t len, uint8_t **v,
+                         size_t *vlen, jpl_error *e)
 {
     uint8_t k[300];
     if (len > sizeof k - 1)
@@ -114,8 +121,8 @@ static jpl_err state_get(const jpl_rules_ctx *c, char tag, const void *id, size_
     return jpl_batch_get(c->batch, c->store, JPL_CF_STATE, k, skey(k, tag, id, len), v, vlen, e);
 }
 
-static void state_put(const jpl_rules_ctx *c, char tag, const void *id, size_t len,
-                      const void *v, size_t vlen)
+static void state_put(const jpl_rules_ctx *c, char tag, const void *id, size_t len, const void *v,
+                      size_t vlen)
 {
     uint8_t k[300];
     jpl_batch_put(c->batch, c->store, JPL_CF_STATE, k, skey(k, tag, id, len), v, vlen);
@@ -250,8 +257,8 @@ static void ref_free(ref_event *r)
     memset(r, 0, sizeof *r);
 }
 
-static jpl_err seq_of_id(const jpl_rules_ctx *c, const uint8_t id[16], uint64_t *seq,
-                         bool *found, jpl_error *e)
+static jpl_err seq_of_id(const jpl_rules_ctx *c, const uint8_t id[16], uint64_t *seq, bool *found,
+                         jpl_error *e)
 {
     uint8_t *v = NULL;
     size_t vlen = 0;
@@ -271,8 +278,8 @@ static jpl_err seq_of_id(const jpl_rules_ctx *c, const uint8_t id[16], uint64_t 
     return JPL_OK;
 }
 
-static jpl_err load_ref(const jpl_rules_ctx *c, const uint8_t id[16], ref_event *out,
-                        bool *found, jpl_error *e)
+static jpl_err load_ref(const jpl_rules_ctx *c, const uint8_t id[16], ref_event *out, bool *found,
+                        jpl_error *e)
 {
     memset(out, 0, sizeof *out);
     jpl_err rc = seq_of_id(c, id, &out->seq, found, e);
@@ -301,19 +308,6 @@ static jpl_err load_ref(const jpl_rules_ctx *c, const uint8_t id[16], ref_event 
     return JPL_OK;
 }
 
-static void id_text(char out[37], const uint8_t id[16])
-{
-    static const char *hex = "0123456789abcdef";
-    size_t o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[id[i] >> 4];
-        out[o++] = hex[id[i] & 15];
-    }
-    out[o] = '\0';
-}
-
 /* Loads the referenced event and checks it exists, has type want_bc, is about nip (if nip is
  * not empty) and is not revoked. */
 static jpl_err load_live_ref(const jpl_rules_ctx *c, const ProtobufCBinaryData *id, int want_bc,
@@ -322,22 +316,22 @@ static jpl_err load_live_ref(const jpl_rules_ctx *c, const ProtobufCBinaryData *
     char idt[37];
     if (id->len != 16)
         return jpl_fail(e, JPL_ERR_BAD_INPUT, "%s id must be 16 bytes", what);
-    id_text(idt, id->data);
+    jpl_uuid_format(idt, id->data);
     bool found = false;
     jpl_err rc = load_ref(c, id->data, out, &found, e);
     if (rc != JPL_OK)
         return rc;
     if (!found)
         return jpl_fail(e, JPL_ERR_BAD_REFERENCE, "%s %s does not exist", what, idt);
-    if ((int)out->ev->body_case != want_bc) {
+    int got_bc = (int)out->ev->body_case;
+    if (got_bc != want_bc) {
         ref_free(out);
         return jpl_fail(e, JPL_ERR_BAD_REFERENCE, "%s %s is a %s event", what, idt,
-                        jpl_rules_type_name((int)out->ev->body_case));
+                        jpl_rules_type_name(got_bc));
     }
     if (nip[0] != '\0' && (out->ev->nip == NULL || strcmp(out->ev->nip, nip) != 0)) {
         ref_free(out);
-        return jpl_fail(e, JPL_ERR_BAD_REFERENCE, "%s %s belongs to another employee", what,
-                        idt);
+        return jpl_fail(e, JPL_ERR_BAD_REFERENCE, "%s %s belongs to another employee", what, idt);
     }
     uint64_t rseq = 0;
     rc = state_u64(c, 'R', id->data, 16, &rseq, &found, e);
@@ -547,11 +541,10 @@ static jpl_err apply_plan_submitted(const jpl_rules_ctx *c, const char *nip,
     if (p->n_items == 0)
         return jpl_fail(e, JPL_ERR_BAD_INPUT, "a plan needs at least one item");
     for (size_t i = 0; i < p->n_items; i++)
-        if ((rc = need_activity(c, p->items[i]->activity_id, e)) != JPL_OK)
-            {
-                jpl_error_prefix(e, "plan item %zu", i);
-                return rc;
-            }
+        if ((rc = need_activity(c, p->items[i]->activity_id, e)) != JPL_OK) {
+            jpl_error_prefix(e, "plan item %zu", i);
+            return rc;
+        }
     return JPL_OK;
 }
 
@@ -567,8 +560,8 @@ static jpl_err apply_plan_approved(const jpl_rules_ctx *c, const Jpl__Event *ev,
                                    const Jpl__PlanApproved *a, jpl_error *e)
 {
     ref_event plan;
-    jpl_err rc = load_live_ref(c, &a->plan_event_id, JPL__EVENT__BODY_PLAN_SUBMITTED, nip, "plan",
-                               &plan, e);
+    jpl_err rc =
+        load_live_ref(c, &a->plan_event_id, JPL__EVENT__BODY_PLAN_SUBMITTED, nip, "plan", &plan, e);
     if (rc != JPL_OK)
         return rc;
     snprintf(nip, JPL_NIP_LEN + 1, "%s", plan.ev->nip);
@@ -652,7 +645,7 @@ static jpl_err apply_recognized(const jpl_rules_ctx *c, const Jpl__Event *ev, co
     if (rc == JPL_OK) {
         char prior[37] = "?";
         if (vlen == 16)
-            id_text(prior, v);
+            jpl_uuid_format(prior, v);
         free(v);
         return jpl_fail(e, JPL_ERR_DOUBLE_COUNT, "the completion is already recognized by %s",
                         prior);
@@ -660,9 +653,8 @@ static jpl_err apply_recognized(const jpl_rules_ctx *c, const Jpl__Event *ev, co
     if (rc != JPL_ERR_NOT_FOUND)
         return rc;
     if (r->jp_centi > completed_jp)
-        return jpl_fail(e, JPL_ERR_OVER_JP,
-                        "recognizes %u centi-JP but the completion has only %u", r->jp_centi,
-                        completed_jp);
+        return jpl_fail(e, JPL_ERR_OVER_JP, "recognizes %u centi-JP but the completion has only %u",
+                        r->jp_centi, completed_jp);
     state_put(c, 'C', r->completion_event_id.data, 16, ev->event_id.data, 16);
     return JPL_OK;
 }
@@ -690,12 +682,16 @@ static jpl_err apply_revoked(const jpl_rules_ctx *c, int signer_role, char *nip,
     char link_tag = 0;
     char blocker_tag = 0; /* a later event that must be revoked first */
     switch (bc) {
-    case JPL__EVENT__BODY_PLAN_SUBMITTED: blocker_tag = 'Q'; break;
+    case JPL__EVENT__BODY_PLAN_SUBMITTED:
+        blocker_tag = 'Q';
+        break;
     case JPL__EVENT__BODY_PLAN_APPROVED:
         link_from = &t.ev->plan_approved->plan_event_id;
         link_tag = 'Q';
         break;
-    case JPL__EVENT__BODY_ENROLLED: blocker_tag = 'D'; break;
+    case JPL__EVENT__BODY_ENROLLED:
+        blocker_tag = 'D';
+        break;
     case JPL__EVENT__BODY_COMPLETED:
         link_from = &t.ev->completed->enrollment_event_id;
         link_tag = 'D';
@@ -707,8 +703,7 @@ static jpl_err apply_revoked(const jpl_rules_ctx *c, int signer_role, char *nip,
         break;
     default:
         ref_free(&t);
-        return jpl_fail(e, JPL_ERR_RULE, "%s events cannot be revoked",
-                        jpl_rules_type_name(bc));
+        return jpl_fail(e, JPL_ERR_RULE, "%s events cannot be revoked", jpl_rules_type_name(bc));
     }
     if (signer_role != JPL__ROLE__ROLE_ADMIN && issuing_role(bc) != signer_role) {
         ref_free(&t);
@@ -740,7 +735,7 @@ static jpl_err apply_revoked(const jpl_rules_ctx *c, int signer_role, char *nip,
         jpl_err g = state_get(c, blocker_tag, r->target_event_id.data, 16, &v, &vlen, e);
         char dep[37] = "?";
         if (g == JPL_OK && vlen == 16)
-            id_text(dep, v);
+            jpl_uuid_format(dep, v);
         free(v);
         if (g == JPL_OK)
             rc = jpl_fail(e, JPL_ERR_RULE, "revoke the dependent event %s first", dep);
@@ -767,8 +762,10 @@ static bool nip_required(int bc)
     case JPL__EVENT__BODY_PLAN_SUBMITTED:
     case JPL__EVENT__BODY_ENROLLED:
     case JPL__EVENT__BODY_COMPLETED:
-    case JPL__EVENT__BODY_RECOGNIZED: return true;
-    default: return false;
+    case JPL__EVENT__BODY_RECOGNIZED:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -779,8 +776,7 @@ static bool nip_forbidden(int bc)
 }
 
 static jpl_err check_identity(const jpl_rules_ctx *c, const Jpl__SignedEnvelope *env,
-                              const Jpl__Event *ev, jpl_rules_outcome *out, bool *dup,
-                              jpl_error *e)
+                              const Jpl__Event *ev, jpl_rules_outcome *out, bool *dup, jpl_error *e)
 {
     uint64_t seq = 0;
     bool found = false;
@@ -844,8 +840,7 @@ static jpl_err check_nip_field(const jpl_rules_ctx *c, const Jpl__Event *ev, cha
     bool has = ev->nip != NULL && ev->nip[0] != '\0';
     nip[0] = '\0';
     if (has && nip_forbidden(bc))
-        return jpl_fail(e, JPL_ERR_BAD_INPUT, "%s events carry no NIP",
-                        jpl_rules_type_name(bc));
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "%s events carry no NIP", jpl_rules_type_name(bc));
     if (!has && nip_required(bc))
         return jpl_fail(e, JPL_ERR_BAD_INPUT, "%s events need a NIP", jpl_rules_type_name(bc));
     if (!has)
@@ -888,24 +883,34 @@ static jpl_err apply_body(const jpl_rules_ctx *c, const Jpl__Event *ev, int role
                           jpl_error *e)
 {
     switch (ev->body_case) {
-    case JPL__EVENT__BODY_KEY_REGISTERED: return apply_key_registered(c, ev->key_registered, e);
-    case JPL__EVENT__BODY_KEY_REVOKED: return apply_key_revoked(c, ev->key_revoked, e);
-    case JPL__EVENT__BODY_POLICY_SET: return apply_policy(ev->policy_set, e);
+    case JPL__EVENT__BODY_KEY_REGISTERED:
+        return apply_key_registered(c, ev->key_registered, e);
+    case JPL__EVENT__BODY_KEY_REVOKED:
+        return apply_key_revoked(c, ev->key_revoked, e);
+    case JPL__EVENT__BODY_POLICY_SET:
+        return apply_policy(ev->policy_set, e);
     case JPL__EVENT__BODY_EMPLOYEE_REGISTERED:
         return apply_employee_registered(c, nip, ev->employee_registered, e);
     case JPL__EVENT__BODY_EMPLOYEE_UPDATED:
         return apply_employee_updated(c, nip, ev->employee_updated, e);
-    case JPL__EVENT__BODY_EMPLOYEE_EXITED: return apply_employee_exited(c, nip, e);
-    case JPL__EVENT__BODY_ACTIVITY_DEFINED: return apply_activity(c, ev->activity_defined, e);
+    case JPL__EVENT__BODY_EMPLOYEE_EXITED:
+        return apply_employee_exited(c, nip, e);
+    case JPL__EVENT__BODY_ACTIVITY_DEFINED:
+        return apply_activity(c, ev->activity_defined, e);
     case JPL__EVENT__BODY_PLAN_SUBMITTED:
         return apply_plan_submitted(c, nip, ev->plan_submitted, e);
     case JPL__EVENT__BODY_PLAN_APPROVED:
         return apply_plan_approved(c, ev, nip, ev->plan_approved, e);
-    case JPL__EVENT__BODY_ENROLLED: return apply_enrolled(c, nip, ev->enrolled, e);
-    case JPL__EVENT__BODY_COMPLETED: return apply_completed(c, ev, nip, ev->completed, e);
-    case JPL__EVENT__BODY_RECOGNIZED: return apply_recognized(c, ev, nip, ev->recognized, e);
-    case JPL__EVENT__BODY_REVOKED: return apply_revoked(c, role, nip, ev->revoked, e);
-    default: return jpl_fail(e, JPL_ERR_BAD_INPUT, "unknown event type");
+    case JPL__EVENT__BODY_ENROLLED:
+        return apply_enrolled(c, nip, ev->enrolled, e);
+    case JPL__EVENT__BODY_COMPLETED:
+        return apply_completed(c, ev, nip, ev->completed, e);
+    case JPL__EVENT__BODY_RECOGNIZED:
+        return apply_recognized(c, ev, nip, ev->recognized, e);
+    case JPL__EVENT__BODY_REVOKED:
+        return apply_revoked(c, role, nip, ev->revoked, e);
+    default:
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "unknown event type");
     }
 }
 

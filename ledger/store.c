@@ -165,9 +165,8 @@ jpl_err jpl_store_open(const char *path, jpl_store_mode mode, jpl_store **out, j
         s->db = rocksdb_open_for_read_only_column_families(
             s->opts, path, s->n_cfs, (const char *const *)s->cf_names, cf_opts, s->cfs, 0, &err);
     else
-        s->db = rocksdb_open_column_families(s->opts, path, s->n_cfs,
-                                             (const char *const *)s->cf_names, cf_opts, s->cfs,
-                                             &err);
+        s->db = rocksdb_open_column_families(
+            s->opts, path, s->n_cfs, (const char *const *)s->cf_names, cf_opts, s->cfs, &err);
     if (err != NULL) {
         rc = rocks_fail(e, err, path);
         goto out;

@@ -241,8 +241,7 @@ static jpl_err compare_node(void *ctx, uint32_t level, uint64_t index, const uin
     bool ok = rc == JPL_OK && vlen == 32 && memcmp(val, hash, 32) == 0;
     free(val);
     if (!ok)
-        return bad(v, JPL_ERR_CORRUPT, "a stored Merkle node differs from the recomputed tree",
-                   e);
+        return bad(v, JPL_ERR_CORRUPT, "a stored Merkle node differs from the recomputed tree", e);
     return JPL_OK;
 }
 
@@ -262,8 +261,8 @@ static jpl_err check_checkpoints(vstate *v, jpl_error *e)
         const char *note = (const char *)jpl_iter_value(v->cp_it, &nlen);
         jpl_checkpoint cp;
         jpl_error ce = {0};
-        jpl_err rc = jpl_checkpoint_open(note, nlen, jpl_ledger_origin(v->l), v->log_key, 1, &cp,
-                                         NULL, &ce);
+        jpl_err rc =
+            jpl_checkpoint_open(note, nlen, jpl_ledger_origin(v->l), v->log_key, 1, &cp, NULL, &ce);
         uint8_t root[32];
         jpl_merkle_frontier_root(&v->front, root);
         char what[JPL_ERRMSG_MAX];

@@ -70,7 +70,10 @@ typedef struct {
     void (*fn)(void);
 } jpl_test_case;
 
-#define TEST_CASE(fn) {#fn, fn}
+#define TEST_CASE(fn)                                                                              \
+    {                                                                                              \
+#fn, fn                                                                                    \
+    }
 
 /* Runs every case, prints a summary line, returns the process exit code. */
 int jpl_test_run(const char *suite, const jpl_test_case *cases, size_t n);

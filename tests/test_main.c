@@ -18,8 +18,8 @@ int jpl_test_run(const char *suite, const jpl_test_case *cases, size_t n)
         if (bad)
             failed_cases++;
     }
-    printf("%s: %zu passed, %d failed (%d checks)\n", suite, n - (size_t)failed_cases,
-           failed_cases, jpl_test_checks);
+    printf("%s: %zu passed, %d failed (%d checks)\n", suite, n - (size_t)failed_cases, failed_cases,
+           jpl_test_checks);
     return failed_cases ? 1 : 0;
 }
 

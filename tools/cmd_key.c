@@ -13,8 +13,7 @@
 #include "jpl/keyfile.h"
 #include "jpl/ledger.h"
 
-static const char *const ROLES[] = {"", "admin", "hr", "supervisor", "lms", "verifier",
-                                    "auditor"};
+static const char *const ROLES[] = {"", "admin", "hr", "supervisor", "lms", "verifier", "auditor"};
 
 static int role_from_name(const char *name)
 {
@@ -25,8 +24,8 @@ static int role_from_name(const char *name)
 }
 
 /* Encodes, signs and appends one event; prints the result line. */
-static int append_one(const char *cmd, jpl_ledger *l, const jpl_note_signer *signer,
-                      Jpl__Event *ev, bool json)
+static int append_one(const char *cmd, jpl_ledger *l, const jpl_note_signer *signer, Jpl__Event *ev,
+                      bool json)
 {
     uint8_t id[16];
     jpl_uuid_v4(id);
@@ -114,11 +113,13 @@ int cmd_key(int argc, char **argv)
     if (argc < 2)
         return cli_usage_error("key", "say 'key register', 'key revoke' or 'key list'");
     const char *sub = argv[1];
-    static const struct option opts[] = {
-        {"data", required_argument, 0, 'd'},  {"key", required_argument, 0, 'k'},
-        {"vkey", required_argument, 0, 'v'},  {"role", required_argument, 0, 'r'},
-        {"reason", required_argument, 0, 'w'}, {"json", no_argument, 0, 'j'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"data", required_argument, 0, 'd'},
+                                         {"key", required_argument, 0, 'k'},
+                                         {"vkey", required_argument, 0, 'v'},
+                                         {"role", required_argument, 0, 'r'},
+                                         {"reason", required_argument, 0, 'w'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {0, 0, 0, 0}};
     const char *data = NULL, *key = NULL, *vkey = NULL, *role = NULL, *reason = NULL;
     bool json = false;
     int c;
@@ -126,13 +127,26 @@ int cmd_key(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc - 1, argv + 1, "+", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': data = optarg; break;
-        case 'k': key = optarg; break;
-        case 'v': vkey = optarg; break;
-        case 'r': role = optarg; break;
-        case 'w': reason = optarg; break;
-        case 'j': json = true; break;
-        default: return cli_usage_error("key", "unknown option or missing value");
+        case 'd':
+            data = optarg;
+            break;
+        case 'k':
+            key = optarg;
+            break;
+        case 'v':
+            vkey = optarg;
+            break;
+        case 'r':
+            role = optarg;
+            break;
+        case 'w':
+            reason = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return cli_usage_error("key", "unknown option or missing value");
         }
     }
     if (optind < argc - 1)
@@ -148,8 +162,8 @@ int cmd_key(int argc, char **argv)
                                           : "--key and --vkey are required");
     int role_id = reg ? role_from_name(role) : 0;
     if (reg && role_id == 0)
-        return cli_usage_error(
-            "key", "--role must be admin, hr, supervisor, lms, verifier or auditor");
+        return cli_usage_error("key",
+                               "--role must be admin, hr, supervisor, lms, verifier or auditor");
     jpl_note_verifier target;
     jpl_note_signer signer;
     jpl_error e = {0};

@@ -15,12 +15,27 @@
 #include "jpl/merkle.h"
 #include "jpl/note.h"
 
-enum { OPT_DATA = 1000, OPT_JSON, OPT_ORIGIN, OPT_ADMIN_NAME, OPT_NAME, OPT_OUT, OPT_KEY,
-       OPT_FROM, OPT_COUNT, OPT_SEQ, OPT_SIZE, OPT_TO, OPT_VKEY, OPT_ROLE, OPT_REASON,
-       OPT_BATCH };
+enum {
+    OPT_DATA = 1000,
+    OPT_JSON,
+    OPT_ORIGIN,
+    OPT_ADMIN_NAME,
+    OPT_NAME,
+    OPT_OUT,
+    OPT_KEY,
+    OPT_FROM,
+    OPT_COUNT,
+    OPT_SEQ,
+    OPT_SIZE,
+    OPT_TO,
+    OPT_VKEY,
+    OPT_ROLE,
+    OPT_REASON,
+    OPT_BATCH
+};
 
 /* Runs getopt_long over argv; returns JPL_OK or a usage error for unknown/missing options. */
-#define GETOPT_LOOP(cmd, argc, argv, longopts, c)                                                 \
+#define GETOPT_LOOP(cmd, argc, argv, longopts, c)                                                  \
     opterr = 0;                                                                                    \
     optind = 1;                                                                                    \
     while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1)
@@ -52,10 +67,10 @@ int cmd_init(int argc, char **argv);
 int cmd_init(int argc, char **argv)
 {
     static const struct option opts[] = {{"data", required_argument, 0, OPT_DATA},
-                                          {"origin", required_argument, 0, OPT_ORIGIN},
-                                          {"admin-name", required_argument, 0, OPT_ADMIN_NAME},
-                                          {"json", no_argument, 0, OPT_JSON},
-                                          {0, 0, 0, 0}};
+                                         {"origin", required_argument, 0, OPT_ORIGIN},
+                                         {"admin-name", required_argument, 0, OPT_ADMIN_NAME},
+                                         {"json", no_argument, 0, OPT_JSON},
+                                         {0, 0, 0, 0}};
     const char *data = NULL;
     jpl_init_opts io = {0};
     bool json = false;
@@ -63,11 +78,20 @@ int cmd_init(int argc, char **argv)
     GETOPT_LOOP("init", argc, argv, opts, c)
     {
         switch (c) {
-        case OPT_DATA: data = optarg; break;
-        case OPT_ORIGIN: io.origin = optarg; break;
-        case OPT_ADMIN_NAME: io.admin_name = optarg; break;
-        case OPT_JSON: json = true; break;
-        default: return bad_option("init", argv);
+        case OPT_DATA:
+            data = optarg;
+            break;
+        case OPT_ORIGIN:
+            io.origin = optarg;
+            break;
+        case OPT_ADMIN_NAME:
+            io.admin_name = optarg;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        default:
+            return bad_option("init", argv);
         }
     }
     if (optind < argc)
@@ -101,19 +125,26 @@ int cmd_keygen(int argc, char **argv);
 int cmd_keygen(int argc, char **argv)
 {
     static const struct option opts[] = {{"name", required_argument, 0, OPT_NAME},
-                                          {"out", required_argument, 0, OPT_OUT},
-                                          {"json", no_argument, 0, OPT_JSON},
-                                          {0, 0, 0, 0}};
+                                         {"out", required_argument, 0, OPT_OUT},
+                                         {"json", no_argument, 0, OPT_JSON},
+                                         {0, 0, 0, 0}};
     const char *name = NULL, *out = NULL;
     bool json = false;
     int c;
     GETOPT_LOOP("keygen", argc, argv, opts, c)
     {
         switch (c) {
-        case OPT_NAME: name = optarg; break;
-        case OPT_OUT: out = optarg; break;
-        case OPT_JSON: json = true; break;
-        default: return bad_option("keygen", argv);
+        case OPT_NAME:
+            name = optarg;
+            break;
+        case OPT_OUT:
+            out = optarg;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        default:
+            return bad_option("keygen", argv);
         }
     }
     if (name == NULL || out == NULL || optind < argc)
@@ -157,7 +188,7 @@ typedef struct {
     jpl_note_signer signer;
     bool json;
     jpl_bytes *envs;
-    char **lines;   /* source line numbers, for messages */
+    char **lines; /* source line numbers, for messages */
     size_t *lineno;
     size_t n, cap;
     size_t appended, duplicates;
@@ -233,8 +264,8 @@ static int add_line(append_ctx *a, const char *line, size_t len, size_t lineno)
     jpl_event_free(ev);
     free(evb);
     if (rc != JPL_OK)
-        return cli_fail("append", rc, "line %zu: %s; nothing from this batch was written",
-                        lineno, e.msg);
+        return cli_fail("append", rc, "line %zu: %s; nothing from this batch was written", lineno,
+                        e.msg);
     if (a->n == a->cap) {
         size_t ncap = a->cap ? a->cap * 2 : 256;
         jpl_bytes *ne = realloc(a->envs, ncap * sizeof *ne);
@@ -288,10 +319,10 @@ int cmd_append(int argc, char **argv);
 int cmd_append(int argc, char **argv)
 {
     static const struct option opts[] = {{"data", required_argument, 0, OPT_DATA},
-                                          {"key", required_argument, 0, OPT_KEY},
-                                          {"batch", required_argument, 0, OPT_BATCH},
-                                          {"json", no_argument, 0, OPT_JSON},
-                                          {0, 0, 0, 0}};
+                                         {"key", required_argument, 0, OPT_KEY},
+                                         {"batch", required_argument, 0, OPT_BATCH},
+                                         {"json", no_argument, 0, OPT_JSON},
+                                         {0, 0, 0, 0}};
     const char *data = NULL, *key = NULL;
     uint64_t batch = 1000;
     append_ctx a;
@@ -300,14 +331,21 @@ int cmd_append(int argc, char **argv)
     GETOPT_LOOP("append", argc, argv, opts, c)
     {
         switch (c) {
-        case OPT_DATA: data = optarg; break;
-        case OPT_KEY: key = optarg; break;
-        case OPT_JSON: a.json = true; break;
+        case OPT_DATA:
+            data = optarg;
+            break;
+        case OPT_KEY:
+            key = optarg;
+            break;
+        case OPT_JSON:
+            a.json = true;
+            break;
         case OPT_BATCH:
             if (!cli_parse_u64(optarg, &batch) || batch == 0 || batch > 8192)
                 return cli_usage_error("append", "--batch takes 1..8192");
             break;
-        default: return bad_option("append", argv);
+        default:
+            return bad_option("append", argv);
         }
     }
     if (key == NULL)
@@ -346,8 +384,8 @@ static json_t *entry_json(const uint8_t *bytes, size_t len, jpl_error *e, jpl_er
     Jpl__Event *ev = NULL;
     *rc = jpl_codec_entry_decode(bytes, len, &entry, e);
     if (*rc == JPL_OK)
-        *rc = jpl_codec_event_decode(entry->envelope->event.data, entry->envelope->event.len,
-                                     &ev, e);
+        *rc =
+            jpl_codec_event_decode(entry->envelope->event.data, entry->envelope->event.len, &ev, e);
     if (*rc != JPL_OK) {
         jpl_codec_entry_free(entry);
         return NULL;
@@ -382,10 +420,10 @@ int cmd_read(int argc, char **argv);
 int cmd_read(int argc, char **argv)
 {
     static const struct option opts[] = {{"data", required_argument, 0, OPT_DATA},
-                                          {"from", required_argument, 0, OPT_FROM},
-                                          {"count", required_argument, 0, OPT_COUNT},
-                                          {"json", no_argument, 0, OPT_JSON},
-                                          {0, 0, 0, 0}};
+                                         {"from", required_argument, 0, OPT_FROM},
+                                         {"count", required_argument, 0, OPT_COUNT},
+                                         {"json", no_argument, 0, OPT_JSON},
+                                         {0, 0, 0, 0}};
     const char *data = NULL;
     uint64_t from = 0, count = UINT64_MAX;
     bool json = false;
@@ -393,7 +431,9 @@ int cmd_read(int argc, char **argv)
     GETOPT_LOOP("read", argc, argv, opts, c)
     {
         switch (c) {
-        case OPT_DATA: data = optarg; break;
+        case OPT_DATA:
+            data = optarg;
+            break;
         case OPT_FROM:
             if (!cli_parse_u64(optarg, &from))
                 return cli_usage_error("read", "--from takes a sequence number");
@@ -402,8 +442,11 @@ int cmd_read(int argc, char **argv)
             if (!cli_parse_u64(optarg, &count))
                 return cli_usage_error("read", "--count takes a number");
             break;
-        case OPT_JSON: json = true; break;
-        default: return bad_option("read", argv);
+        case OPT_JSON:
+            json = true;
+            break;
+        default:
+            return bad_option("read", argv);
         }
     }
     if (optind < argc)
@@ -443,15 +486,17 @@ int cmd_read(int argc, char **argv)
 int cmd_checkpoint(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, 0, OPT_DATA},
-                                          {0, 0, 0, 0}};
+    static const struct option opts[] = {{"data", required_argument, 0, OPT_DATA}, {0, 0, 0, 0}};
     const char *data = NULL;
     int c;
     GETOPT_LOOP("checkpoint", argc, argv, opts, c)
     {
         switch (c) {
-        case OPT_DATA: data = optarg; break;
-        default: return bad_option("checkpoint", argv);
+        case OPT_DATA:
+            data = optarg;
+            break;
+        default:
+            return bad_option("checkpoint", argv);
         }
     }
     if (optind < argc)
@@ -560,11 +605,13 @@ int cmd_prove(int argc, char **argv)
     if (argc < 2 || (strcmp(argv[1], "inclusion") != 0 && strcmp(argv[1], "consistency") != 0))
         return cli_usage_error("prove", "say 'prove inclusion' or 'prove consistency'");
     bool inclusion = strcmp(argv[1], "inclusion") == 0;
-    static const struct option opts[] = {
-        {"data", required_argument, 0, OPT_DATA}, {"seq", required_argument, 0, OPT_SEQ},
-        {"size", required_argument, 0, OPT_SIZE}, {"from", required_argument, 0, OPT_FROM},
-        {"to", required_argument, 0, OPT_TO},     {"json", no_argument, 0, OPT_JSON},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"data", required_argument, 0, OPT_DATA},
+                                         {"seq", required_argument, 0, OPT_SEQ},
+                                         {"size", required_argument, 0, OPT_SIZE},
+                                         {"from", required_argument, 0, OPT_FROM},
+                                         {"to", required_argument, 0, OPT_TO},
+                                         {"json", no_argument, 0, OPT_JSON},
+                                         {0, 0, 0, 0}};
     const char *data = NULL;
     uint64_t seq = 0, size = 0, from = 0, to = 0;
     bool has_seq = false, has_size = false, has_from = false, has_to = false, json = false;
@@ -574,13 +621,26 @@ int cmd_prove(int argc, char **argv)
         uint64_t *dst = NULL;
         bool *flag = NULL;
         switch (c) {
-        case OPT_DATA: data = optarg; continue;
-        case OPT_JSON: json = true; continue;
-        case OPT_SEQ: dst = &seq, flag = &has_seq; break;
-        case OPT_SIZE: dst = &size, flag = &has_size; break;
-        case OPT_FROM: dst = &from, flag = &has_from; break;
-        case OPT_TO: dst = &to, flag = &has_to; break;
-        default: return bad_option("prove", argv + 1);
+        case OPT_DATA:
+            data = optarg;
+            continue;
+        case OPT_JSON:
+            json = true;
+            continue;
+        case OPT_SEQ:
+            dst = &seq, flag = &has_seq;
+            break;
+        case OPT_SIZE:
+            dst = &size, flag = &has_size;
+            break;
+        case OPT_FROM:
+            dst = &from, flag = &has_from;
+            break;
+        case OPT_TO:
+            dst = &to, flag = &has_to;
+            break;
+        default:
+            return bad_option("prove", argv + 1);
         }
         if (!cli_parse_u64(optarg, dst))
             return cli_usage_error("prove", "numbers must be non-negative integers");
@@ -589,8 +649,8 @@ int cmd_prove(int argc, char **argv)
     if (optind < argc - 1)
         return cli_usage_error("prove", "unexpected argument");
     if (inclusion ? !has_seq : !(has_from && has_to))
-        return cli_usage_error("prove", inclusion ? "--seq is required"
-                                                  : "--from and --to are required");
+        return cli_usage_error("prove",
+                               inclusion ? "--seq is required" : "--from and --to are required");
     jpl_ledger *l = NULL;
     int ret = open_ledger("prove", cli_data_dir(data), false, &l);
     if (ret != JPL_OK)

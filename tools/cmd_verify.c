@@ -20,10 +20,10 @@ int cmd_verify(int argc, char **argv);
 int cmd_verify(int argc, char **argv)
 {
     static const struct option opts[] = {{"data", required_argument, 0, 'd'},
-                                          {"log-key", required_argument, 0, 'k'},
-                                          {"threads", required_argument, 0, 't'},
-                                          {"json", no_argument, 0, 'j'},
-                                          {0, 0, 0, 0}};
+                                         {"log-key", required_argument, 0, 'k'},
+                                         {"threads", required_argument, 0, 't'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {0, 0, 0, 0}};
     const char *data = NULL, *log_key = NULL;
     uint64_t threads = 0;
     bool json = false;
@@ -32,14 +32,21 @@ int cmd_verify(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': data = optarg; break;
-        case 'k': log_key = optarg; break;
-        case 'j': json = true; break;
+        case 'd':
+            data = optarg;
+            break;
+        case 'k':
+            log_key = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
         case 't':
             if (!cli_parse_u64(optarg, &threads) || threads > 16)
                 return cli_usage_error("verify", "--threads takes 0..16");
             break;
-        default: return cli_usage_error("verify", "unknown option or missing value");
+        default:
+            return cli_usage_error("verify", "unknown option or missing value");
         }
     }
     if (optind < argc)

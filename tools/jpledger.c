@@ -20,7 +20,8 @@ int cmd_key(int argc, char **argv);
 #include "jpl/crypto.h"
 #include "jpl/err.h"
 
-#define DATA_OPT "  --data DIR        ledger directory (default: $JPLEDGER_DATA or ./jpledger-data)\n"
+#define DATA_OPT                                                                                   \
+    "  --data DIR        ledger directory (default: $JPLEDGER_DATA or ./jpledger-data)\n"
 #define JSON_OPT "  --json            one JSON object per line on stdout\n"
 
 static const jpl_command COMMANDS[] = {
@@ -33,8 +34,8 @@ static const jpl_command COMMANDS[] = {
      "usage: jpledger serve [--data DIR] [--rep URL] [--pub URL]\n" DATA_OPT, NULL},
     {"keygen", "write a new Ed25519 key pair (signed-note key format)",
      "usage: jpledger keygen --name NAME --out FILE\n"
-     "  writes FILE (private, mode 0600) and FILE.pub (verifier key); prints the verifier key\n"
-     JSON_OPT,
+     "  writes FILE (private, mode 0600) and FILE.pub (verifier key); prints the verifier "
+     "key\n" JSON_OPT,
      cmd_keygen},
     {"key", "register, revoke or list signing keys",
      "usage: jpledger key register --key ADMIN.key --vkey VKEY|FILE --role ROLE [--data DIR]\n"
@@ -65,8 +66,8 @@ static const jpl_command COMMANDS[] = {
     {"prove", "inclusion and consistency proofs",
      "usage: jpledger prove inclusion --seq I [--size N] [--json]\n"
      "       jpledger prove consistency --from M --to N [--json]\n"
-     "  hashes in lowercase hex, paths in RFC 9162 order; --size defaults to the log size\n"
-     DATA_OPT JSON_OPT,
+     "  hashes in lowercase hex, paths in RFC 9162 order; --size defaults to the log "
+     "size\n" DATA_OPT JSON_OPT,
      cmd_prove},
     {"export", "export the log for offline verification", "usage: jpledger export ...\n", NULL},
     {"verify", "verify every entry, signature and checkpoint",

@@ -18,7 +18,7 @@ L=$WORK/ledger
 
 gen_events() { # gen_events ROUND FILE
   awk -v r="$1" -v n="$PER_ROUND" 'BEGIN { for (i = 0; i < n; i++)
-    printf "{\"type\":\"activity_defined\",\"id\":\"%08x-%04x-4000-8000-%012x\",\"activity_id\":\"R%d-%d\",\"title\":\"crash test\",\"mode\":\"classical\",\"jp_centi\":100}\n", r, 0, i, r, i }' > "$2"
+    printf "{\"type\":\"activity_defined\",\"id\":\"%08x-%04x-4000-8000-%012x\",\"activity_id\":\"R%d-%d\",\"title\":\"crash test\",\"mode\":\"classical\",\"jp_centi\":100,\"issued_at_ms\":1790000000000}\n", r, 0, i, r, i }' > "$2"
 }
 
 for round in $(seq 1 "$ROUNDS"); do

@@ -37,8 +37,7 @@ static const char *new_id(char buf[37])
     return buf;
 }
 
-static jpl_err sign_json(const jpl_note_signer *k, const char *json, uint8_t **env,
-                         size_t *envlen)
+static jpl_err sign_json(const jpl_note_signer *k, const char *json, uint8_t **env, size_t *envlen)
 {
     Jpl__Event *ev = NULL;
     jpl_error e = {0};
@@ -155,8 +154,7 @@ static jpl_err enroll(fixture *f, const char *nip, const char *act, char id_out[
     return app(f, &f->lms, json, NULL);
 }
 
-static jpl_err complete(fixture *f, const char *nip, const char *enr, unsigned jp,
-                        char id_out[37])
+static jpl_err complete(fixture *f, const char *nip, const char *enr, unsigned jp, char id_out[37])
 {
     char json[512];
     snprintf(json, sizeof json,
@@ -273,12 +271,12 @@ static void test_revoked_key(void)
     CHECK_EQ(app(&f, &f.admin, json, NULL), JPL_OK);
     CHECK_EQ(employee(&f, NIP_B, "pns"), JPL_ERR_KEY_REVOKED);
     /* revoking again is a rule violation; the last admin key cannot be revoked */
-    snprintf(json, sizeof json,
-             "{\"type\":\"key_revoked\",\"id\":\"%s\",\"public_key\":\"%s\"}", new_id(id), b64);
+    snprintf(json, sizeof json, "{\"type\":\"key_revoked\",\"id\":\"%s\",\"public_key\":\"%s\"}",
+             new_id(id), b64);
     CHECK_EQ(app(&f, &f.admin, json, NULL), JPL_ERR_RULE);
     REQUIRE(jpl_base64_encode(b64, sizeof b64, f.admin.pk, 32));
-    snprintf(json, sizeof json,
-             "{\"type\":\"key_revoked\",\"id\":\"%s\",\"public_key\":\"%s\"}", new_id(id), b64);
+    snprintf(json, sizeof json, "{\"type\":\"key_revoked\",\"id\":\"%s\",\"public_key\":\"%s\"}",
+             new_id(id), b64);
     CHECK_EQ(app(&f, &f.admin, json, NULL), JPL_ERR_RULE);
     teardown(&f);
 }
@@ -374,10 +372,10 @@ static void test_revocations(void)
     REQUIRE(completed_employee(&f, NIP_A, "ACT-1", 2400, comp));
     CHECK_EQ(recognize(&f, &f.verifier, NIP_A, comp, 2400, rec), JPL_OK);
     CHECK_EQ(revoke(&f, &f.verifier, new_id(fake)), JPL_ERR_BAD_REFERENCE);
-    CHECK_EQ(revoke(&f, &f.hr, rec), JPL_ERR_FORBIDDEN);   /* hr does not recognize */
-    CHECK_EQ(revoke(&f, &f.lms, comp), JPL_ERR_RULE);      /* recognition still live */
+    CHECK_EQ(revoke(&f, &f.hr, rec), JPL_ERR_FORBIDDEN); /* hr does not recognize */
+    CHECK_EQ(revoke(&f, &f.lms, comp), JPL_ERR_RULE);    /* recognition still live */
     CHECK_EQ(revoke(&f, &f.verifier, rec), JPL_OK);
-    CHECK_EQ(revoke(&f, &f.verifier, rec), JPL_ERR_RULE);  /* already revoked */
+    CHECK_EQ(revoke(&f, &f.verifier, rec), JPL_ERR_RULE); /* already revoked */
     /* after the revocation the completion can be recognized again, once */
     CHECK_EQ(recognize(&f, &f.verifier, NIP_A, comp, 2000, rec2), JPL_OK);
     CHECK_EQ(recognize(&f, &f.verifier, NIP_A, rec, 2000, fake), JPL_ERR_BAD_REFERENCE);
@@ -454,8 +452,8 @@ static void test_batch_all_or_nothing(void)
     free(e2);
     REQUIRE(sign_json(&f.hr, j2, &e2, &l2) == JPL_OK);
     char j3[256], id3[37];
-    snprintf(j3, sizeof j3,
-             "{\"type\":\"employee_exited\",\"id\":\"%s\",\"nip\":\"" NIP_B "\"}", new_id(id3));
+    snprintf(j3, sizeof j3, "{\"type\":\"employee_exited\",\"id\":\"%s\",\"nip\":\"" NIP_B "\"}",
+             new_id(id3));
     uint8_t *e3 = NULL;
     size_t l3 = 0;
     REQUIRE(sign_json(&f.hr, j3, &e3, &l3) == JPL_OK);
@@ -525,8 +523,7 @@ static void test_concurrent_appends_and_verify(void)
     char *note = NULL;
     REQUIRE(jpl_ledger_checkpoint(f.l, &note, &e) == JPL_OK);
     jpl_checkpoint cp;
-    CHECK_EQ(jpl_checkpoint_open(note, strlen(note), jpl_ledger_origin(f.l), &vk, 1, &cp, NULL,
-                                 &e),
+    CHECK_EQ(jpl_checkpoint_open(note, strlen(note), jpl_ledger_origin(f.l), &vk, 1, &cp, NULL, &e),
              JPL_OK);
     CHECK_EQ(cp.size, 205);
     uint8_t root[32], path_h[JPL_MERKLE_MAX_PATH][32], leaf[32];
@@ -547,9 +544,9 @@ static void test_concurrent_appends_and_verify(void)
     uint8_t r7[32];
     CHECK_EQ(jpl_ledger_root(f.l, 7, r7, &e), JPL_OK);
     CHECK_EQ(jpl_ledger_prove_consistency(f.l, 7, 205, path_h, &n, &e), JPL_OK);
-    CHECK_EQ(jpl_merkle_verify_consistency(7, 205, r7, cp.root, (const uint8_t(*)[32])path_h, n,
-                                           &e),
-             JPL_OK);
+    CHECK_EQ(
+        jpl_merkle_verify_consistency(7, 205, r7, cp.root, (const uint8_t(*)[32])path_h, n, &e),
+        JPL_OK);
     CHECK_EQ(jpl_ledger_prove_inclusion(f.l, 205, 205, path_h, &n, &e), JPL_ERR_BAD_INPUT);
     CHECK_EQ(jpl_ledger_root(f.l, 206, r7, &e), JPL_ERR_NOT_FOUND);
     free(note);

@@ -18,7 +18,8 @@
 
 #define JPL_MUST_CHECK __attribute__((warn_unused_result))
 
-/* Initialises libsodium; safe to call many times and from many threads. Returns false on failure. */
+/* Initialises libsodium; safe to call many times and from many threads. Returns false on failure.
+ */
 JPL_MUST_CHECK bool jpl_crypto_init(void);
 
 /* A borrowed byte range. */

@@ -45,7 +45,8 @@ typedef struct {
 /* Short stable name of a code ("bad_signature"); never NULL. */
 const char *jpl_strerror(jpl_err code);
 
-/* Sets *e (if not NULL) to code and a printf-style message; returns code for `return jpl_fail(...)`. */
+/* Sets *e (if not NULL) to code and a printf-style message; returns code for `return
+ * jpl_fail(...)`. */
 jpl_err jpl_fail(jpl_error *e, jpl_err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -34,9 +34,9 @@ typedef struct {
 } jpl_init_opts;
 
 typedef struct {
-    char log_vkey[512];          /* the log's verifier key text */
-    char admin_key_path[4200];   /* where the first admin signer key was written */
-    char admin_vkey[512];        /* its verifier key text */
+    char log_vkey[512];        /* the log's verifier key text */
+    char admin_key_path[4200]; /* where the first admin signer key was written */
+    char admin_vkey[512];      /* its verifier key text */
 } jpl_init_result;
 
 /* Creates a ledger in dir (made if missing): database, log key, first admin key, entry 0 and the
@@ -59,11 +59,11 @@ jpl_store *jpl_ledger_store(jpl_ledger *l);
 
 /* Result of one event of an append batch. */
 typedef struct {
-    jpl_err code;                   /* JPL_OK, or why this event failed */
-    uint64_t seq;                   /* its position (the original one when duplicate) */
+    jpl_err code; /* JPL_OK, or why this event failed */
+    uint64_t seq; /* its position (the original one when duplicate) */
     uint8_t event_id[16];
     uint8_t leaf_hash[JPL_SHA256_LEN];
-    bool duplicate;                 /* same id and bytes as an earlier entry: nothing written */
+    bool duplicate; /* same id and bytes as an earlier entry: nothing written */
 } jpl_append_result;
 
 /* Appends a batch of serialized SignedEnvelopes, all or nothing. results (n of them, caller
