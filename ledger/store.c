@@ -17,6 +17,7 @@ struct jpl_store {
     rocksdb_t *db;
     rocksdb_options_t *opts;
     rocksdb_block_based_table_options_t *table_opts;
+    rocksdb_cache_t *cache;
     rocksdb_readoptions_t *ropts;
     rocksdb_writeoptions_t *wopts_sync;
     rocksdb_writeoptions_t *wopts_nosync;
@@ -70,7 +71,8 @@ static jpl_err rocks_fail(jpl_error *e, char *err, const char *what)
     return JPL_ERR_IO;
 }
 
-static rocksdb_options_t *make_options(rocksdb_block_based_table_options_t **table_out)
+static rocksdb_options_t *make_options(rocksdb_block_based_table_options_t **table_out,
+                                       rocksdb_cache_t **cache_out)
 {
     rocksdb_options_t *o = rocksdb_options_create();
     rocksdb_options_increase_parallelism(o, 2);
@@ -78,9 +80,11 @@ static rocksdb_options_t *make_options(rocksdb_block_based_table_options_t **tab
     rocksdb_options_set_compression(o, rocksdb_lz4_compression);
     rocksdb_block_based_table_options_t *t = rocksdb_block_based_options_create();
     rocksdb_block_based_options_set_filter_policy(t, rocksdb_filterpolicy_create_bloom(10));
-    rocksdb_block_based_options_set_block_cache(t, rocksdb_cache_create_lru(256u << 20));
+    rocksdb_cache_t *cache = rocksdb_cache_create_lru(256u << 20);
+    rocksdb_block_based_options_set_block_cache(t, cache);
     rocksdb_options_set_block_based_table_factory(o, t);
     *table_out = t;
+    *cache_out = cache;
     return o;
 }
 
@@ -92,6 +96,7 @@ static jpl_err collect_cf_names(jpl_store *s, const char *path, jpl_error *e)
     char **names = rocksdb_list_column_families(s->opts, path, &n, &err);
     if (err != NULL) {
         free(err); /* no database yet: only the core families */
+        free(names);
         n = 0;
         names = NULL;
     }
@@ -124,6 +129,7 @@ static bool database_exists(rocksdb_options_t *opts, const char *path)
     char **names = rocksdb_list_column_families(opts, path, &n, &err);
     if (err != NULL) {
         free(err);
+        free(names); /* RocksDB returns an empty allocation even on failure */
         return false;
     }
     rocksdb_list_column_families_destroy(names, n);
@@ -136,7 +142,7 @@ jpl_err jpl_store_open(const char *path, jpl_store_mode mode, jpl_store **out, j
     if (s == NULL)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     jpl_err rc = JPL_OK;
-    s->opts = make_options(&s->table_opts);
+    s->opts = make_options(&s->table_opts, &s->cache);
     s->ropts = rocksdb_readoptions_create();
     s->wopts_sync = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(s->wopts_sync, 1);
@@ -201,6 +207,8 @@ void jpl_store_close(jpl_store *s)
         rocksdb_options_destroy(s->opts);
     if (s->table_opts)
         rocksdb_block_based_options_destroy(s->table_opts);
+    if (s->cache)
+        rocksdb_cache_destroy(s->cache);
     free(s);
 }
 
