@@ -83,12 +83,32 @@ static size_t trimmed_len(const char *s, size_t len)
     return len;
 }
 
+#define SIGNER_PREFIX "PRIVATE+KEY+"
+
+/* A verifier key where a signer key belongs (or the reverse) is the commonest mix-up. */
+static bool looks_like_signer(const char *text)
+{
+    return strncmp(text, SIGNER_PREFIX, strlen(SIGNER_PREFIX)) == 0;
+}
+
 jpl_err jpl_keyfile_read_signer(const char *path, jpl_note_signer *out, jpl_error *e)
 {
     struct stat st;
     if (stat(path, &st) != 0)
         return jpl_fail(e, errno == ENOENT ? JPL_ERR_NOT_FOUND : JPL_ERR_IO, "%s: %s", path,
                         strerror(errno));
+    char head[16] = "";
+    FILE *f = fopen(path, "rb");
+    if (f != NULL) {
+        size_t n = fread(head, 1, sizeof head - 1, f);
+        head[n] = '\0';
+        fclose(f);
+    }
+    if (!looks_like_signer(head) && strchr(head, '+') != NULL)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT,
+                        "%s holds a verifier (public) key; a private key file is needed here "
+                        "(the one keygen wrote without .pub)",
+                        path);
     if (st.st_mode & 077)
         return jpl_fail(e, JPL_ERR_FORBIDDEN,
                         "%s: private key is readable by others (mode %03o); run chmod 600 %s", path,
@@ -109,6 +129,10 @@ jpl_err jpl_keyfile_read_signer(const char *path, jpl_note_signer *out, jpl_erro
 jpl_err jpl_keyfile_read_verifier(const char *text_or_path, jpl_note_verifier *out, jpl_error *e)
 {
     jpl_error direct = {0};
+    if (looks_like_signer(text_or_path))
+        return jpl_fail(e, JPL_ERR_BAD_INPUT,
+                        "that is a private key; give the verifier key (name+id+base64, or the "
+                        ".pub file)");
     size_t tlen = strlen(text_or_path);
     if (strchr(text_or_path, '+') != NULL &&
         jpl_note_verifier_parse(text_or_path, trimmed_len(text_or_path, tlen), out, &direct) ==
@@ -118,9 +142,16 @@ jpl_err jpl_keyfile_read_verifier(const char *text_or_path, jpl_note_verifier *o
     size_t len = 0;
     jpl_err rc = jpl_file_read_all(text_or_path, 4096, &text, &len, e);
     if (rc == JPL_ERR_NOT_FOUND && direct.code != JPL_OK)
-        return jpl_fail(e, JPL_ERR_BAD_INPUT, "verifier key: %s", direct.msg);
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "%s", direct.msg);
     if (rc != JPL_OK)
         return rc;
+    if (looks_like_signer(text)) {
+        jpl_memzero(text, len);
+        free(text);
+        return jpl_fail(e, JPL_ERR_BAD_INPUT,
+                        "%s holds a private key; give the verifier key (the .pub file)",
+                        text_or_path);
+    }
     rc = jpl_note_verifier_parse(text, trimmed_len(text, len), out, e);
     free(text);
     if (rc != JPL_OK)

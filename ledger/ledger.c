@@ -10,6 +10,7 @@
  */
 #include "jpl/ledger.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -595,6 +596,8 @@ jpl_err jpl_envelope_sign(const uint8_t *event, size_t len, const uint8_t pk[JPL
 
 /* ---- init ---- */
 
+static jpl_err refuse_markers(const char *dir, jpl_error *e);
+
 static jpl_err make_dir(const char *path, jpl_error *e)
 {
     if (mkdir(path, 0700) != 0 && errno != EEXIST)
@@ -675,6 +678,23 @@ static jpl_err append_genesis(const char *dir, const jpl_note_signer *admin, jpl
 
 static jpl_err refuse_existing(const char *dir, jpl_error *e)
 {
+    DIR *d = opendir(dir);
+    if (d != NULL) {
+        struct dirent *de;
+        bool empty = true;
+        while ((de = readdir(d)) != NULL)
+            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                empty = false;
+        closedir(d);
+        if (!empty && refuse_markers(dir, e) == JPL_OK)
+            return jpl_fail(e, JPL_ERR_EXISTS,
+                            "%s exists and is not empty; init needs a new or empty directory", dir);
+    }
+    return refuse_markers(dir, e);
+}
+
+static jpl_err refuse_markers(const char *dir, jpl_error *e)
+{
     static const char *const markers[] = {"db", "log.key", "log.vkey"};
     for (size_t i = 0; i < sizeof markers / sizeof markers[0]; i++) {
         char p[4200];
@@ -700,6 +720,13 @@ jpl_err jpl_ledger_init(const char *dir, const jpl_init_opts *opts, jpl_init_res
     char p1[4200], p2[4200];
 
     jpl_err rc = refuse_existing(dir, e);
+    if (rc == JPL_OK && !jpl_note_name_valid(origin, strlen(origin)))
+        rc = jpl_fail(e, JPL_ERR_BAD_INPUT,
+                      "origin '%s' is not a valid key name (no spaces, no '+', 1..128 bytes)",
+                      origin);
+    if (rc == JPL_OK && !jpl_note_name_valid(admin_name, strlen(admin_name)))
+        rc = jpl_fail(e, JPL_ERR_BAD_INPUT,
+                      "admin name '%s' is not a valid key name (no spaces, no '+')", admin_name);
     if (rc == JPL_OK)
         rc = make_dir(dir, e);
     if (rc == JPL_OK && (rc = jpl_note_keygen(origin, &log_signer, e)) != JPL_OK)

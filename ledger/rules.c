@@ -793,7 +793,8 @@ static jpl_err check_identity(const jpl_rules_ctx *c, const Jpl__SignedEnvelope 
     ref_free(&prior);
     if (!same)
         return jpl_fail(e, JPL_ERR_CONFLICT,
-                        "event id already used at seq %llu by an event with other bytes",
+                        "event id already used at seq %llu (earlier in this batch if that seq "
+                        "is not in the log yet) by an event with other bytes",
                         (unsigned long long)seq);
     *dup = true;
     out->duplicate = true;

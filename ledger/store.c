@@ -64,11 +64,23 @@ uint32_t jpl_get_u32be(const uint8_t in[4])
     return ((uint32_t)in[0] << 24) | ((uint32_t)in[1] << 16) | ((uint32_t)in[2] << 8) | in[3];
 }
 
+/* Maps a RocksDB error text to a code: damaged data is corrupt, a held lock gets a message a
+ * user can act on, anything else is I/O. */
 static jpl_err rocks_fail(jpl_error *e, char *err, const char *what)
 {
-    jpl_fail(e, JPL_ERR_IO, "%s: %s", what, err ? err : "unknown RocksDB error");
+    const char *msg = err ? err : "unknown RocksDB error";
+    jpl_err code = JPL_ERR_IO;
+    if (strncmp(msg, "Corruption", 10) == 0)
+        code = JPL_ERR_CORRUPT;
+    if (strstr(msg, "lock file") != NULL && strstr(msg, "unavailable") != NULL)
+        jpl_fail(e, code,
+                 "%s: the ledger is in use by another process (a running 'jpledger serve' or "
+                 "another writing command); read-only commands work meanwhile",
+                 what);
+    else
+        jpl_fail(e, code, "%s: %s", what, msg);
     free(err);
-    return JPL_ERR_IO;
+    return code;
 }
 
 static rocksdb_options_t *make_options(rocksdb_block_based_table_options_t **table_out,
@@ -78,6 +90,10 @@ static rocksdb_options_t *make_options(rocksdb_block_based_table_options_t **tab
     rocksdb_options_increase_parallelism(o, 2);
     rocksdb_options_set_max_open_files(o, 512);
     rocksdb_options_set_compression(o, rocksdb_lz4_compression);
+    rocksdb_options_set_paranoid_checks(o, 1);
+    /* RocksDB's own info log: one per open otherwise, kept forever */
+    rocksdb_options_set_keep_log_file_num(o, 2);
+    rocksdb_options_set_max_log_file_size(o, 1u << 20);
     rocksdb_block_based_table_options_t *t = rocksdb_block_based_options_create();
     rocksdb_block_based_options_set_filter_policy(t, rocksdb_filterpolicy_create_bloom(10));
     rocksdb_cache_t *cache = rocksdb_cache_create_lru(256u << 20);
@@ -430,4 +446,22 @@ void jpl_iter_free(jpl_iter *it)
         return;
     rocksdb_iter_destroy(it->it);
     free(it);
+}
+
+jpl_err jpl_store_check_all(jpl_store *s, jpl_error *e)
+{
+    for (int cf = 0; cf < s->n_cfs; cf++) {
+        if (s->cfs[cf] == NULL)
+            continue;
+        jpl_iter *it = jpl_store_iter(s, cf, NULL, 0);
+        while (jpl_iter_valid(it))
+            jpl_iter_next(it);
+        jpl_err rc = jpl_iter_status(it, e);
+        jpl_iter_free(it);
+        if (rc != JPL_OK) {
+            jpl_error_prefix(e, "column family %s", s->cf_names[cf]);
+            return rc;
+        }
+    }
+    return JPL_OK;
 }

@@ -38,6 +38,7 @@ typedef struct {
 } reg_key;
 
 typedef struct {
+    uint64_t last_cp_size; /* size of the last checkpoint checked */
     jpl_ledger *l;
     jpl_store *s;
     const jpl_note_verifier *log_key;
@@ -279,6 +280,7 @@ static jpl_err check_checkpoints(vstate *v, jpl_error *e)
             return bad(v, JPL_ERR_CORRUPT, what, e);
         }
         v->rep->checkpoints++;
+        v->last_cp_size = size;
         jpl_iter_next(v->cp_it);
     }
     return jpl_iter_status(v->cp_it, e);
@@ -370,6 +372,8 @@ jpl_err jpl_ledger_verify(jpl_ledger *l, const jpl_note_verifier *log_key, int t
     jpl_iter *it = jpl_store_iter(v.s, JPL_CF_LOG, NULL, 0);
     v.cp_it = jpl_store_iter(v.s, JPL_CF_CHECKPOINTS, NULL, 0);
     jpl_err rc = (slots && it && v.cp_it) ? JPL_OK : jpl_fail(e, JPL_ERR_INTERNAL, "no memory");
+    if (rc == JPL_OK)
+        rc = jpl_store_check_all(v.s, e);
     if (rc == JPL_OK && size == 0)
         rc = jpl_fail(e, JPL_ERR_CORRUPT, "the log is empty (entry 0 is missing)");
     while (rc == JPL_OK && v.seq < size) {
@@ -388,8 +392,11 @@ jpl_err jpl_ledger_verify(jpl_ledger *l, const jpl_note_verifier *log_key, int t
         v.seq = size;
         rc = bad(&v, JPL_ERR_CORRUPT, "the log holds entries beyond its recorded size", e);
     }
-    if (rc == JPL_OK && rep->checkpoints == 0)
-        rc = jpl_fail(e, JPL_ERR_CORRUPT, "no checkpoint covers the log");
+    /* every commit signs a checkpoint of the new size, so one must cover the whole log */
+    if (rc == JPL_OK && (rep->checkpoints == 0 || v.last_cp_size != size))
+        rc = jpl_fail(e, JPL_ERR_CORRUPT,
+                      "no checkpoint covers the whole log (size %llu; last checkpoint at %llu)",
+                      (unsigned long long)size, (unsigned long long)v.last_cp_size);
     if (rc == JPL_OK && jpl_iter_valid(v.cp_it))
         rc = jpl_fail(e, JPL_ERR_CORRUPT, "a checkpoint is beyond the log size");
     if (rc == JPL_OK)

@@ -60,13 +60,15 @@ int cmd_verify(int argc, char **argv)
     if (rc != JPL_OK)
         return cli_fail("verify", rc, "log key: %s", e.msg);
     jpl_ledger *l = NULL;
-    if ((rc = jpl_ledger_open(dir, false, &l, &e)) != JPL_OK)
-        return cli_fail("verify", rc, "%s", e.msg);
     jpl_verify_report rep;
-    rc = jpl_ledger_verify(l, &vk, (int)threads, progress, NULL, &rep, &e);
-    if (isatty(STDERR_FILENO))
-        fputc('\n', stderr);
-    jpl_ledger_close(l);
+    memset(&rep, 0, sizeof rep);
+    rc = jpl_ledger_open(dir, false, &l, &e);
+    if (rc == JPL_OK) {
+        rc = jpl_ledger_verify(l, &vk, (int)threads, progress, NULL, &rep, &e);
+        if (isatty(STDERR_FILENO))
+            fputc('\n', stderr);
+        jpl_ledger_close(l);
+    }
     if (json) {
         json_t *o = json_object();
         json_object_set_new(o, "ok", json_boolean(rc == JPL_OK));

@@ -19,8 +19,10 @@ done
 step "HR registers two employees" "$BIN" append --data "$L" --key "$DIR/hr.key" docs/examples/employees.ndjson
 step "the LMS defines a course, enrolls and completes" "$BIN" append --data "$L" --key "$DIR/lms.key" docs/examples/lms.ndjson
 step "the verifier recognizes 20 JP" "$BIN" append --data "$L" --key "$DIR/verifier.key" docs/examples/verifier.ndjson
-step "a second recognition of the same completion is refused (exit 13)" \
-  bash -c "sed 's/0c01/0c02/' docs/examples/verifier.ndjson | '$BIN' append --data '$L' --key '$DIR/verifier.key' - || echo \"exit code \$?\""
+printf '\n== a second recognition of the same completion is refused (exit 13)\n'
+sed 's/0c01/0c02/' docs/examples/verifier.ndjson > "$DIR/second-recognition.ndjson"
+echo "\$ $BIN append --data $L --key $DIR/verifier.key $DIR/second-recognition.ndjson"
+"$BIN" append --data "$L" --key "$DIR/verifier.key" "$DIR/second-recognition.ndjson" || echo "exit code $?"
 step "the log" "$BIN" read --data "$L"
 step "the latest signed checkpoint" "$BIN" checkpoint --data "$L"
 step "proof that entry 8 is in the log" "$BIN" prove inclusion --data "$L" --seq 8 --json

@@ -22,6 +22,10 @@ check "init twice refuses" 17 "$BIN" init --data "$L"
 contains "init twice says why" "$WORK/err" "already holds a ledger"
 test "$(stat -c %a "$L/log.key")" = 600 && passes=$((passes+1)) || { echo "FAIL: log.key mode"; fails=$((fails+1)); }
 
+check "init with an invalid origin" 3 "$BIN" init --data "$WORK/bad-origin" --origin "evil origin"
+test ! -e "$WORK/bad-origin" && passes=$((passes+1)) || { echo "FAIL: failed init left a directory"; fails=$((fails+1)); }
+mkdir -p "$WORK/busy" && touch "$WORK/busy/notes.txt"
+check "init into a non-empty directory" 17 "$BIN" init --data "$WORK/busy"
 check "keygen hr" 0 "$BIN" keygen --name hr.example --out "$WORK/hr.key"
 test "$(stat -c %a "$WORK/hr.key")" = 600 && passes=$((passes+1)) || { echo "FAIL: hr.key mode"; fails=$((fails+1)); }
 check "keygen refuses to overwrite" 17 "$BIN" keygen --name hr.example --out "$WORK/hr.key"
@@ -34,6 +38,9 @@ check "register lms" 0 "$BIN" key register --data "$L" --key "$L/keys/admin.key"
 check "key list" 0 "$BIN" key list --data "$L"
 contains "key list shows hr" "$WORK/out" "hr.example"
 
+check "a verifier key where a private key belongs" 3 "$BIN" append --data "$L" --key "$WORK/hr.key.pub" /dev/null
+contains "says which key is needed" "$WORK/err" "verifier (public) key"
+check "a private key where a verifier key belongs" 3 "$BIN" verify --data "$L" --log-key "$L/log.key"
 chmod 644 "$WORK/hr.key"
 check "world-readable private key is refused" 8 "$BIN" append --data "$L" --key "$WORK/hr.key" /dev/null
 contains "refusal says chmod" "$WORK/err" "chmod 600"

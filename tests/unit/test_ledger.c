@@ -627,6 +627,24 @@ static void test_verify_detects_flipped_byte(void)
     CHECK(jpl_ledger_verify(f.l, &vk, 1, NULL, NULL, &rep, &e) != JPL_OK);
     CHECK_EQ(rep.first_bad_seq, 6);
     teardown(&f);
+    /* undo that flip; then a log whose latest checkpoint is gone (every commit writes one)
+     * fails */
+    REQUIRE(jpl_store_open(db, JPL_STORE_WRITE, &s, NULL) == JPL_OK);
+    jpl_put_u64be(k, 6);
+    REQUIRE(jpl_store_get(s, JPL_CF_LOG, k, 8, &v, &len, NULL) == JPL_OK);
+    v[4] ^= 0x01;
+    b = jpl_batch_new();
+    jpl_batch_put(b, s, JPL_CF_LOG, k, 8, v, len);
+    free(v);
+    jpl_put_u64be(k, 7);
+    jpl_batch_delete(b, s, JPL_CF_CHECKPOINTS, k, 8);
+    CHECK_EQ(jpl_store_write(s, b, true, NULL), JPL_OK);
+    jpl_batch_free(b);
+    jpl_store_close(s);
+    REQUIRE(jpl_ledger_open(f.dir, false, &f.l, &e) == JPL_OK);
+    CHECK_EQ(jpl_ledger_verify(f.l, &vk, 1, NULL, NULL, &rep, &e), JPL_ERR_CORRUPT);
+    CHECK(strstr(e.msg, "no checkpoint covers the whole log") != NULL);
+    teardown(&f);
     /* the wrong log key fails the checkpoints */
     jpl_note_signer other;
     REQUIRE(jpl_note_keygen(vk.name, &other, NULL) == JPL_OK);
