@@ -594,6 +594,19 @@ jpl_err jpl_envelope_sign(const uint8_t *event, size_t len, const uint8_t pk[JPL
     return jpl_codec_envelope_encode(&env, env_out, env_len_out, e);
 }
 
+jpl_err jpl_event_seal(const Jpl__Event *ev, const uint8_t pk[JPL_ED25519_PK_LEN],
+                       const uint8_t sk[JPL_ED25519_SK_LEN], uint8_t **env_out, size_t *env_len_out,
+                       jpl_error *e)
+{
+    uint8_t *evb = NULL;
+    size_t evlen = 0;
+    jpl_err rc = jpl_codec_event_encode(ev, &evb, &evlen, e);
+    if (rc == JPL_OK)
+        rc = jpl_envelope_sign(evb, evlen, pk, sk, env_out, env_len_out, e);
+    free(evb);
+    return rc;
+}
+
 /* ---- init ---- */
 
 static jpl_err refuse_markers(const char *dir, jpl_error *e);
@@ -660,17 +673,14 @@ static jpl_err append_genesis(const char *dir, const jpl_note_signer *admin, jpl
     ev.issued_at_ms = jpl_now_ms();
     ev.body_case = JPL__EVENT__BODY_KEY_REGISTERED;
     ev.key_registered = &kr;
-    uint8_t *evb = NULL, *envb = NULL;
-    size_t evlen = 0, envlen = 0;
-    rc = jpl_codec_event_encode(&ev, &evb, &evlen, e);
-    if (rc == JPL_OK)
-        rc = jpl_envelope_sign(evb, evlen, admin->pk, admin->sk, &envb, &envlen, e);
+    uint8_t *envb = NULL;
+    size_t envlen = 0;
+    rc = jpl_event_seal(&ev, admin->pk, admin->sk, &envb, &envlen, e);
     if (rc == JPL_OK) {
         jpl_bytes raw = {envb, envlen};
         jpl_append_result res;
         rc = jpl_ledger_append(l, &raw, 1, &res, e);
     }
-    free(evb);
     free(envb);
     jpl_ledger_close(l);
     return rc;

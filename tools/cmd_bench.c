@@ -63,14 +63,10 @@ static jpl_bytes *make_events(const jpl_note_signer *s, size_t n, size_t offset)
         ev.issued_at_ms = jpl_now_ms();
         ev.body_case = JPL__EVENT__BODY_ACTIVITY_DEFINED;
         ev.activity_defined = &a;
-        uint8_t *evb = NULL, *envb = NULL;
-        size_t evlen = 0, envlen = 0;
-        if (jpl_codec_event_encode(&ev, &evb, &evlen, NULL) != JPL_OK ||
-            jpl_envelope_sign(evb, evlen, s->pk, s->sk, &envb, &envlen, NULL) != JPL_OK) {
-            free(evb);
+        uint8_t *envb = NULL;
+        size_t envlen = 0;
+        if (jpl_event_seal(&ev, s->pk, s->sk, &envb, &envlen, NULL) != JPL_OK)
             return NULL;
-        }
-        free(evb);
         envs[i] = (jpl_bytes){envb, envlen};
     }
     return envs;
@@ -175,15 +171,12 @@ static int bench_ledger(const char *dir, uint64_t events)
     ev.issued_at_ms = jpl_now_ms();
     ev.body_case = JPL__EVENT__BODY_KEY_REGISTERED;
     ev.key_registered = &kr;
-    uint8_t *evb = NULL, *envb = NULL;
-    size_t evlen = 0, envlen = 0;
+    uint8_t *envb = NULL;
+    size_t envlen = 0;
     jpl_append_result res;
-    rc = jpl_codec_event_encode(&ev, &evb, &evlen, &e);
-    if (rc == JPL_OK)
-        rc = jpl_envelope_sign(evb, evlen, admin.pk, admin.sk, &envb, &envlen, &e);
+    rc = jpl_event_seal(&ev, admin.pk, admin.sk, &envb, &envlen, &e);
     if (rc == JPL_OK)
         rc = jpl_ledger_append(l, &(jpl_bytes){envb, envlen}, 1, &res, &e);
-    free(evb);
     free(envb);
     if (rc != JPL_OK)
         return cli_fail("bench", rc, "%s", e.msg);

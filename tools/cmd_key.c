@@ -32,18 +32,15 @@ static int append_one(const char *cmd, jpl_ledger *l, const jpl_note_signer *sig
     ev->event_id.data = id;
     ev->event_id.len = 16;
     ev->issued_at_ms = jpl_now_ms();
-    uint8_t *evb = NULL, *envb = NULL;
-    size_t evlen = 0, envlen = 0;
+    uint8_t *envb = NULL;
+    size_t envlen = 0;
     jpl_error e = {0};
     jpl_append_result res;
-    jpl_err rc = jpl_codec_event_encode(ev, &evb, &evlen, &e);
-    if (rc == JPL_OK)
-        rc = jpl_envelope_sign(evb, evlen, signer->pk, signer->sk, &envb, &envlen, &e);
+    jpl_err rc = jpl_event_seal(ev, signer->pk, signer->sk, &envb, &envlen, &e);
     if (rc == JPL_OK) {
         jpl_bytes raw = {envb, envlen};
         rc = jpl_ledger_append(l, &raw, 1, &res, &e);
     }
-    free(evb);
     free(envb);
     if (rc != JPL_OK)
         return cli_fail(cmd, rc, "%s", e.msg);

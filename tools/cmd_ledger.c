@@ -254,15 +254,12 @@ static int add_line(append_ctx *a, const char *line, size_t len, size_t lineno)
 {
     Jpl__Event *ev = NULL;
     jpl_error e = {0};
-    uint8_t *evb = NULL, *envb = NULL;
-    size_t evlen = 0, envlen = 0;
+    uint8_t *envb = NULL;
+    size_t envlen = 0;
     jpl_err rc = jpl_event_from_json_text(line, len, jpl_now_ms(), &ev, &e);
     if (rc == JPL_OK)
-        rc = jpl_codec_event_encode(ev, &evb, &evlen, &e);
-    if (rc == JPL_OK)
-        rc = jpl_envelope_sign(evb, evlen, a->signer.pk, a->signer.sk, &envb, &envlen, &e);
+        rc = jpl_event_seal(ev, a->signer.pk, a->signer.sk, &envb, &envlen, &e);
     jpl_event_free(ev);
-    free(evb);
     if (rc != JPL_OK)
         return cli_fail("append", rc, "line %zu: %s; nothing from this batch was written", lineno,
                         e.msg);

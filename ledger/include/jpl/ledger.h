@@ -23,6 +23,7 @@
 #include "jpl/crypto.h"
 #include "jpl/err.h"
 #include "jpl/store.h"
+#include "jpledger.pb-c.h"
 
 #define JPL_DEFAULT_ORIGIN "jpledger.local/log"
 
@@ -77,6 +78,12 @@ jpl_err jpl_ledger_append(jpl_ledger *l, const jpl_bytes *envelopes, size_t n,
 jpl_err jpl_envelope_sign(const uint8_t *event, size_t len, const uint8_t pk[JPL_ED25519_PK_LEN],
                           const uint8_t sk[JPL_ED25519_SK_LEN], uint8_t **env_out,
                           size_t *env_len_out, jpl_error *e);
+
+/* Serializes ev and signs it into a SignedEnvelope (malloc'd, caller frees): what a client
+ * submits. Nothing of ev is kept. */
+jpl_err jpl_event_seal(const Jpl__Event *ev, const uint8_t pk[JPL_ED25519_PK_LEN],
+                       const uint8_t sk[JPL_ED25519_SK_LEN], uint8_t **env_out, size_t *env_len_out,
+                       jpl_error *e);
 
 /* The stored bytes of entry seq (malloc'd, caller frees). JPL_ERR_NOT_FOUND past the end. */
 jpl_err jpl_ledger_entry(jpl_ledger *l, uint64_t seq, uint8_t **bytes_out, size_t *len_out,
