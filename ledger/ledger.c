@@ -68,7 +68,19 @@ struct jpl_ledger {
     request *head, *tail;
     bool stopping;
     uint64_t committed_size; /* size readers may rely on (guarded by mu) */
+
+    jpl_stage_hook stage_hook;
+    jpl_commit_hook commit_hook;
+    void *hook_ctx;
+    char last_checkpoint[1024];
 };
+
+void jpl_ledger_set_hooks(jpl_ledger *l, jpl_stage_hook stage, jpl_commit_hook commit, void *ctx)
+{
+    l->stage_hook = stage;
+    l->commit_hook = commit;
+    l->hook_ctx = ctx;
+}
 
 uint64_t jpl_now_ms(void)
 {
@@ -175,9 +187,10 @@ static void path_in(char *out, size_t cap, const char *dir, const char *name)
 
 /* ---- writer ---- */
 
-static jpl_err put_entry(jpl_ledger *l, const Jpl__SignedEnvelope *env, uint64_t seq,
+static jpl_err put_entry(jpl_ledger *l, const checked_event *it, const char *nip, uint64_t seq,
                          jpl_append_result *res, jpl_error *e)
 {
+    const Jpl__SignedEnvelope *env = it->env;
     uint64_t now = jpl_now_ms();
     if (now < l->last_recorded_ms)
         now = l->last_recorded_ms; /* recorded times never go backwards */
@@ -194,8 +207,19 @@ static jpl_err put_entry(jpl_ledger *l, const Jpl__SignedEnvelope *env, uint64_t
     jpl_put_u64be(k, seq);
     jpl_batch_put(l->batch, l->store, JPL_CF_LOG, k, 8, bytes, len);
     jpl_merkle_hash_leaf(res->leaf_hash, bytes, len);
-    free(bytes);
     rc = jpl_merkle_frontier_append(&l->frontier, res->leaf_hash, batch_node_put, l, e);
+    if (rc == JPL_OK && l->stage_hook != NULL) {
+        jpl_entry_view v = {.seq = seq,
+                            .recorded_at_ms = now,
+                            .entry = bytes,
+                            .entry_len = len,
+                            .leaf_hash = res->leaf_hash,
+                            .env = env,
+                            .ev = it->ev,
+                            .nip = nip};
+        rc = l->stage_hook(l->hook_ctx, l->store, l->batch, &v, e);
+    }
+    free(bytes);
     if (rc == JPL_OK)
         l->last_recorded_ms = now;
     return rc;
@@ -228,7 +252,7 @@ static jpl_err stage_request(jpl_ledger *l, request *r)
             continue;
         }
         if (rc == JPL_OK)
-            rc = put_entry(l, it->env, l->size, res, &r->err);
+            rc = put_entry(l, it, out.nip, l->size, res, &r->err);
         if (rc != JPL_OK) {
             res->code = rc;
             return rc;
@@ -252,14 +276,14 @@ static jpl_err stage_checkpoint(jpl_ledger *l, jpl_error *e)
     jpl_err rc = jpl_checkpoint_format(l->origin, l->size, root, text, sizeof text, &tlen, e);
     if (rc != JPL_OK)
         return rc;
-    char note[1024];
     size_t nlen = 0;
-    rc = jpl_note_sign(text, tlen, &l->log_signer, note, sizeof note, &nlen, e);
+    rc = jpl_note_sign(text, tlen, &l->log_signer, l->last_checkpoint, sizeof l->last_checkpoint,
+                       &nlen, e);
     if (rc != JPL_OK)
         return rc;
     uint8_t k[8];
     jpl_put_u64be(k, l->size);
-    jpl_batch_put(l->batch, l->store, JPL_CF_CHECKPOINTS, k, 8, note, nlen);
+    jpl_batch_put(l->batch, l->store, JPL_CF_CHECKPOINTS, k, 8, l->last_checkpoint, nlen);
     return JPL_OK;
 }
 
@@ -331,6 +355,8 @@ static void process_group(jpl_ledger *l, request *group)
             l->size = size0;
             l->frontier = *front0;
             l->last_recorded_ms = recorded0;
+        } else if (l->commit_hook != NULL) {
+            l->commit_hook(l->hook_ctx, size0, l->size, l->last_checkpoint);
         }
     }
 out:

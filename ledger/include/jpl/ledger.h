@@ -74,6 +74,31 @@ typedef struct {
 jpl_err jpl_ledger_append(jpl_ledger *l, const jpl_bytes *envelopes, size_t n,
                           jpl_append_result *results, jpl_error *e);
 
+/* One entry as the writer stages it, for hooks. All pointers are borrowed for the call. */
+typedef struct {
+    uint64_t seq;
+    uint64_t recorded_at_ms;
+    const uint8_t *entry; /* the stored LogEntry bytes */
+    size_t entry_len;
+    const uint8_t *leaf_hash;
+    const Jpl__SignedEnvelope *env;
+    const Jpl__Event *ev;
+    const char *nip; /* the employee the event is about ("" if none) */
+} jpl_entry_view;
+
+/* Called by the writer for every new entry, inside the entry's batch and before it commits:
+ * whatever the hook puts into batch commits atomically with the entry (or is rolled back with
+ * its append batch). An error fails the append batch. Runs on the writer thread. */
+typedef jpl_err (*jpl_stage_hook)(void *ctx, jpl_store *store, jpl_batch *batch,
+                                  const jpl_entry_view *v, jpl_error *e);
+/* Called by the writer after a group is durable, before the appenders are answered: entries
+ * [first_seq, end_seq) are committed, checkpoint is the note signed for end_seq. */
+typedef void (*jpl_commit_hook)(void *ctx, uint64_t first_seq, uint64_t end_seq,
+                                const char *checkpoint);
+
+/* Installs hooks (either may be NULL); call before the first append. */
+void jpl_ledger_set_hooks(jpl_ledger *l, jpl_stage_hook stage, jpl_commit_hook commit, void *ctx);
+
 /* Signs event bytes into a serialized SignedEnvelope (malloc'd, caller frees). */
 jpl_err jpl_envelope_sign(const uint8_t *event, size_t len, const uint8_t pk[JPL_ED25519_PK_LEN],
                           const uint8_t sk[JPL_ED25519_SK_LEN], uint8_t **env_out,
