@@ -187,3 +187,53 @@ jpl_err jpl_codec_entry_encode(const Jpl__LogEntry *entry, uint8_t **buf_out, si
 {
     return pack(&entry->base, JPL_MAX_ENTRY_BYTES, "log entry", buf_out, len_out, e);
 }
+
+jpl_err jpl_codec_request_decode(const uint8_t *buf, size_t len, Jpl__Request **out, jpl_error *e)
+{
+    ProtobufCMessage *m = NULL;
+    jpl_err rc = unpack(&jpl__request__descriptor, buf, len, JPL_MAX_API_BYTES, "request", &m, e);
+    if (rc != JPL_OK)
+        return rc;
+    Jpl__Request *r = (Jpl__Request *)m;
+    if (r->op_case == JPL__REQUEST__OP__NOT_SET) {
+        jpl_codec_request_free(r);
+        return jpl_fail(e, JPL_ERR_BAD_INPUT,
+                        "request names no operation (unknown to this server?)");
+    }
+    *out = r;
+    return JPL_OK;
+}
+
+void jpl_codec_request_free(Jpl__Request *r)
+{
+    if (r != NULL)
+        jpl__request__free_unpacked(r, NULL);
+}
+
+jpl_err jpl_codec_request_encode(const Jpl__Request *r, uint8_t **buf_out, size_t *len_out,
+                                 jpl_error *e)
+{
+    return pack(&r->base, JPL_MAX_API_BYTES, "request", buf_out, len_out, e);
+}
+
+jpl_err jpl_codec_response_decode(const uint8_t *buf, size_t len, Jpl__Response **out, jpl_error *e)
+{
+    ProtobufCMessage *m = NULL;
+    jpl_err rc = unpack(&jpl__response__descriptor, buf, len, JPL_MAX_API_BYTES, "response", &m, e);
+    if (rc != JPL_OK)
+        return rc;
+    *out = (Jpl__Response *)m;
+    return JPL_OK;
+}
+
+void jpl_codec_response_free(Jpl__Response *r)
+{
+    if (r != NULL)
+        jpl__response__free_unpacked(r, NULL);
+}
+
+jpl_err jpl_codec_response_encode(const Jpl__Response *r, uint8_t **buf_out, size_t *len_out,
+                                  jpl_error *e)
+{
+    return pack(&r->base, JPL_MAX_API_BYTES, "response", buf_out, len_out, e);
+}

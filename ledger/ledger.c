@@ -72,6 +72,7 @@ struct jpl_ledger {
     jpl_stage_hook stage_hook;
     jpl_commit_hook commit_hook;
     void *hook_ctx;
+    void *commit_ctx;
     char last_checkpoint[1024];
 };
 
@@ -80,6 +81,13 @@ void jpl_ledger_set_hooks(jpl_ledger *l, jpl_stage_hook stage, jpl_commit_hook c
     l->stage_hook = stage;
     l->commit_hook = commit;
     l->hook_ctx = ctx;
+    l->commit_ctx = ctx;
+}
+
+void jpl_ledger_set_commit_hook(jpl_ledger *l, jpl_commit_hook commit, void *ctx)
+{
+    l->commit_hook = commit;
+    l->commit_ctx = ctx;
 }
 
 uint64_t jpl_now_ms(void)
@@ -356,7 +364,7 @@ static void process_group(jpl_ledger *l, request *group)
             l->frontier = *front0;
             l->last_recorded_ms = recorded0;
         } else if (l->commit_hook != NULL) {
-            l->commit_hook(l->hook_ctx, size0, l->size, l->last_checkpoint);
+            l->commit_hook(l->commit_ctx, size0, l->size, l->last_checkpoint);
         }
     }
 out:
@@ -882,4 +890,58 @@ jpl_err jpl_ledger_checkpoint(jpl_ledger *l, char **note_out, jpl_error *e)
     }
     jpl_iter_free(it);
     return rc;
+}
+
+jpl_err jpl_ledger_employee_unit(jpl_ledger *l, const char *nip, char *unit_out, size_t cap,
+                                 jpl_error *e)
+{
+    uint8_t k[1 + JPL_NIP_LEN];
+    size_t nlen = strlen(nip);
+    if (nlen != JPL_NIP_LEN)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "NIP must have 18 digits");
+    k[0] = 'E';
+    memcpy(k + 1, nip, JPL_NIP_LEN);
+    uint8_t *v = NULL;
+    size_t vlen = 0;
+    jpl_err rc = jpl_store_get(l->store, JPL_CF_STATE, k, sizeof k, &v, &vlen, e);
+    if (rc == JPL_ERR_NOT_FOUND)
+        return jpl_fail(e, JPL_ERR_NOT_FOUND, "employee %s is not registered", nip);
+    if (rc != JPL_OK)
+        return rc;
+    size_t ulen = vlen > 3 ? vlen - 3 : 0;
+    if (ulen >= cap)
+        ulen = cap - 1;
+    memcpy(unit_out, v + 3, ulen);
+    unit_out[ulen] = '\0';
+    free(v);
+    return JPL_OK;
+}
+
+jpl_err jpl_ledger_key_role(jpl_ledger *l, const uint8_t pk[JPL_ED25519_PK_LEN], int *role_out,
+                            char *name_out, size_t cap, jpl_error *e)
+{
+    uint8_t k[33];
+    k[0] = 'K';
+    memcpy(k + 1, pk, 32);
+    uint8_t *v = NULL;
+    size_t vlen = 0;
+    jpl_err rc = jpl_store_get(l->store, JPL_CF_STATE, k, sizeof k, &v, &vlen, e);
+    if (rc == JPL_ERR_NOT_FOUND)
+        return jpl_fail(e, JPL_ERR_UNKNOWN_KEY, "the key is not registered");
+    if (rc != JPL_OK)
+        return rc;
+    if (vlen < 18) {
+        free(v);
+        return jpl_fail(e, JPL_ERR_CORRUPT, "key record has bad size");
+    }
+    bool revoked = v[1] != 0;
+    int role = v[0];
+    size_t nlen = vlen - 18 < cap - 1 ? vlen - 18 : cap - 1;
+    memcpy(name_out, v + 18, nlen);
+    name_out[nlen] = '\0';
+    free(v);
+    if (revoked)
+        return jpl_fail(e, JPL_ERR_KEY_REVOKED, "the key %s was revoked", name_out);
+    *role_out = role;
+    return JPL_OK;
 }

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jpl/client.h"
 #include "jpl/crypto.h"
+#include "jpl/keyfile.h"
 
 bool cli_parse_u64(const char *s, uint64_t *out)
 {
@@ -59,4 +61,27 @@ json_t *cli_json_hex(const uint8_t *data, size_t len)
 int cli_usage_error(const char *cmd, const char *what)
 {
     return cli_fail(cmd, JPL_ERR_USAGE, "%s (see 'jpledger %s --help')", what, cmd);
+}
+
+int cli_connect(const char *cmd, const cli_remote *r, struct jpl_client **out)
+{
+    jpl_net_tls tls = {.ca_file = r->tls_ca};
+    jpl_error e = {0};
+    jpl_client *c = NULL;
+    jpl_err rc = jpl_client_open(r->url, &tls, 0, &c, &e);
+    if (rc != JPL_OK)
+        return cli_fail(cmd, rc, "%s", e.msg);
+    if (r->auth_key != NULL) {
+        jpl_note_signer key;
+        rc = jpl_keyfile_read_signer(r->auth_key, &key, &e);
+        if (rc == JPL_OK)
+            rc = jpl_client_auth(c, &key, &e);
+        jpl_note_signer_wipe(&key);
+        if (rc != JPL_OK) {
+            jpl_client_close(c);
+            return cli_fail(cmd, rc, "authentication with %s: %s", r->auth_key, e.msg);
+        }
+    }
+    *out = c;
+    return JPL_OK;
 }

@@ -26,4 +26,29 @@ json_t *cli_json_hex(const uint8_t *data, size_t len);
 /* Reports an unknown option or missing argument from getopt and returns JPL_ERR_USAGE. */
 int cli_usage_error(const char *cmd, const char *what);
 
+/* Shared output of read and prove (local and remote): the read --json object of one stored
+ * entry (NULL and *rc set on a decode failure), its text line, proofs as JSON or text. */
+json_t *entry_json(const uint8_t *bytes, size_t len, jpl_error *e, jpl_err *rc);
+void print_entry_text(json_t *o);
+json_t *path_json(const uint8_t (*path)[32], size_t n);
+void print_proof(json_t *o, bool json);
+
+/* Client-side connection options shared by every --url command. */
+typedef struct {
+    const char *url;      /* the server's REP URL */
+    const char *auth_key; /* private key file proving a read role, or NULL */
+    const char *tls_ca;   /* CA file for tls+tcp:// */
+} cli_remote;
+
+struct jpl_client;
+/* Connects (and authenticates when auth_key is set); prints the error and returns its code. */
+int cli_connect(const char *cmd, const cli_remote *r, struct jpl_client **out);
+
+/* The --url forms of read, checkpoint and prove (tools/cmd_remote.c). */
+int remote_read(const cli_remote *r, uint64_t from, uint64_t count, bool json);
+int remote_checkpoint(const cli_remote *r);
+int remote_prove_inclusion(const cli_remote *r, uint64_t seq, bool has_size, uint64_t size,
+                           bool json);
+int remote_prove_consistency(const cli_remote *r, uint64_t m, uint64_t n, bool json);
+
 #endif

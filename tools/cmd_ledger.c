@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "jpl/client.h"
 #include "jpl/codec.h"
 #include "jpl/event_json.h"
 #include "jpl/keyfile.h"
@@ -31,8 +32,35 @@ enum {
     OPT_VKEY,
     OPT_ROLE,
     OPT_REASON,
-    OPT_BATCH
+    OPT_BATCH,
+    OPT_URL,
+    OPT_AUTH_KEY,
+    OPT_TLS_CA
 };
+
+#define REMOTE_OPTS                                                                                \
+    {"url", required_argument, 0, OPT_URL}, {"auth-key", required_argument, 0, OPT_AUTH_KEY},      \
+    {                                                                                              \
+        "tls-ca", required_argument, 0, OPT_TLS_CA                                                 \
+    }
+
+/* Handles the shared --url/--auth-key/--tls-ca options; true if c was one of them. */
+static bool remote_opt(int c, cli_remote *r)
+{
+    switch (c) {
+    case OPT_URL:
+        r->url = optarg;
+        return true;
+    case OPT_AUTH_KEY:
+        r->auth_key = optarg;
+        return true;
+    case OPT_TLS_CA:
+        r->tls_ca = optarg;
+        return true;
+    default:
+        return false;
+    }
+}
 
 /* Runs getopt_long over argv; returns JPL_OK or a usage error for unknown/missing options. */
 #define GETOPT_LOOP(cmd, argc, argv, longopts, c)                                                  \
@@ -185,6 +213,7 @@ int cmd_keygen(int argc, char **argv)
 
 typedef struct {
     jpl_ledger *ledger;
+    jpl_client *client; /* with --url: append through the server instead */
     jpl_note_signer signer;
     bool json;
     jpl_bytes *envs;
@@ -219,6 +248,45 @@ static void clear_pending(append_ctx *a)
     a->n = 0;
 }
 
+/* Appends through the server; fills res like jpl_ledger_append (failing index included). */
+static jpl_err remote_append(jpl_client *c, const jpl_bytes *envs, size_t n, jpl_append_result *res,
+                             jpl_error *e)
+{
+    ProtobufCBinaryData *items = calloc(n, sizeof *items);
+    if (items == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        items[i] = (ProtobufCBinaryData){envs[i].len, (uint8_t *)envs[i].data};
+    Jpl__AppendRequest ar = JPL__APPEND_REQUEST__INIT;
+    ar.envelopes = items;
+    ar.n_envelopes = n;
+    Jpl__Request req = JPL__REQUEST__INIT;
+    req.op_case = JPL__REQUEST__OP_APPEND;
+    req.append = &ar;
+    Jpl__Response *resp = NULL;
+    jpl_err rc = jpl_client_call(c, &req, &resp, e);
+    free(items);
+    const Jpl__AppendResponse *out =
+        resp && resp->result_case == JPL__RESPONSE__RESULT_APPEND ? resp->append : NULL;
+    if (rc != JPL_OK && out && out->has_failed_index && out->failed_index < n)
+        res[out->failed_index].code = rc;
+    if (rc == JPL_OK && (out == NULL || out->n_results != n))
+        rc = jpl_fail(e, JPL_ERR_BAD_INPUT, "the server answered %zu results for %zu events",
+                      out ? out->n_results : 0, n);
+    for (size_t i = 0; rc == JPL_OK && i < n; i++) {
+        const Jpl__AppendResult *r = out->results[i];
+        res[i].code = JPL_OK;
+        res[i].seq = r->seq;
+        res[i].duplicate = r->has_duplicate && r->duplicate;
+        if (r->event_id.len == 16)
+            memcpy(res[i].event_id, r->event_id.data, 16);
+        if (r->leaf_hash.len == 32)
+            memcpy(res[i].leaf_hash, r->leaf_hash.data, 32);
+    }
+    jpl_codec_response_free(resp);
+    return rc;
+}
+
 static int flush_batch(append_ctx *a)
 {
     if (a->n == 0)
@@ -227,7 +295,8 @@ static int flush_batch(append_ctx *a)
     if (res == NULL)
         return cli_fail("append", JPL_ERR_INTERNAL, "out of memory");
     jpl_error e = {0};
-    jpl_err rc = jpl_ledger_append(a->ledger, a->envs, a->n, res, &e);
+    jpl_err rc = a->client ? remote_append(a->client, a->envs, a->n, res, &e)
+                           : jpl_ledger_append(a->ledger, a->envs, a->n, res, &e);
     if (rc == JPL_OK) {
         for (size_t i = 0; i < a->n; i++) {
             print_result(a, &res[i]);
@@ -319,14 +388,18 @@ int cmd_append(int argc, char **argv)
                                          {"key", required_argument, 0, OPT_KEY},
                                          {"batch", required_argument, 0, OPT_BATCH},
                                          {"json", no_argument, 0, OPT_JSON},
+                                         REMOTE_OPTS,
                                          {0, 0, 0, 0}};
     const char *data = NULL, *key = NULL;
     uint64_t batch = 1000;
     append_ctx a;
+    cli_remote remote = {0};
     memset(&a, 0, sizeof a);
     int c;
     GETOPT_LOOP("append", argc, argv, opts, c)
     {
+        if (remote_opt(c, &remote))
+            continue;
         switch (c) {
         case OPT_DATA:
             data = optarg;
@@ -359,7 +432,8 @@ int cmd_append(int argc, char **argv)
         jpl_note_signer_wipe(&a.signer);
         return cli_fail("append", JPL_ERR_IO, "%s: cannot open", file);
     }
-    int ret = open_ledger("append", cli_data_dir(data), true, &a.ledger);
+    int ret = remote.url ? cli_connect("append", &remote, &a.client)
+                         : open_ledger("append", cli_data_dir(data), true, &a.ledger);
     if (ret == JPL_OK)
         ret = append_stream(&a, in, (size_t)batch);
     if (in != stdin)
@@ -367,6 +441,7 @@ int cmd_append(int argc, char **argv)
     if (!a.json)
         fprintf(stderr, "appended %zu events, %zu duplicates\n", a.appended, a.duplicates);
     jpl_ledger_close(a.ledger);
+    jpl_client_close(a.client);
     jpl_note_signer_wipe(&a.signer);
     free(a.envs);
     free(a.lineno);
@@ -375,7 +450,7 @@ int cmd_append(int argc, char **argv)
 
 /* ---- read ---- */
 
-static json_t *entry_json(const uint8_t *bytes, size_t len, jpl_error *e, jpl_err *rc)
+json_t *entry_json(const uint8_t *bytes, size_t len, jpl_error *e, jpl_err *rc)
 {
     Jpl__LogEntry *entry = NULL;
     Jpl__Event *ev = NULL;
@@ -404,7 +479,7 @@ static json_t *entry_json(const uint8_t *bytes, size_t len, jpl_error *e, jpl_er
     return o;
 }
 
-static void print_entry_text(json_t *o)
+void print_entry_text(json_t *o)
 {
     json_t *ev = json_object_get(o, "event");
     const char *nip = json_string_value(json_object_get(ev, "nip"));
@@ -420,13 +495,17 @@ int cmd_read(int argc, char **argv)
                                          {"from", required_argument, 0, OPT_FROM},
                                          {"count", required_argument, 0, OPT_COUNT},
                                          {"json", no_argument, 0, OPT_JSON},
+                                         REMOTE_OPTS,
                                          {0, 0, 0, 0}};
     const char *data = NULL;
     uint64_t from = 0, count = UINT64_MAX;
     bool json = false;
+    cli_remote remote = {0};
     int c;
     GETOPT_LOOP("read", argc, argv, opts, c)
     {
+        if (remote_opt(c, &remote))
+            continue;
         switch (c) {
         case OPT_DATA:
             data = optarg;
@@ -448,6 +527,8 @@ int cmd_read(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("read", "unexpected argument");
+    if (remote.url)
+        return remote_read(&remote, from, count, json);
     jpl_ledger *l = NULL;
     int ret = open_ledger("read", cli_data_dir(data), false, &l);
     if (ret != JPL_OK)
@@ -483,11 +564,15 @@ int cmd_read(int argc, char **argv)
 int cmd_checkpoint(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv)
 {
-    static const struct option opts[] = {{"data", required_argument, 0, OPT_DATA}, {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"data", required_argument, 0, OPT_DATA}, REMOTE_OPTS, {0, 0, 0, 0}};
     const char *data = NULL;
+    cli_remote remote = {0};
     int c;
     GETOPT_LOOP("checkpoint", argc, argv, opts, c)
     {
+        if (remote_opt(c, &remote))
+            continue;
         switch (c) {
         case OPT_DATA:
             data = optarg;
@@ -498,6 +583,8 @@ int cmd_checkpoint(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("checkpoint", "unexpected argument");
+    if (remote.url)
+        return remote_checkpoint(&remote);
     jpl_ledger *l = NULL;
     int ret = open_ledger("checkpoint", cli_data_dir(data), false, &l);
     if (ret != JPL_OK)
@@ -516,7 +603,7 @@ int cmd_checkpoint(int argc, char **argv)
 
 /* ---- prove ---- */
 
-static json_t *path_json(const uint8_t (*path)[32], size_t n)
+json_t *path_json(const uint8_t (*path)[32], size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
@@ -524,7 +611,7 @@ static json_t *path_json(const uint8_t (*path)[32], size_t n)
     return a;
 }
 
-static void print_proof(json_t *o, bool json)
+void print_proof(json_t *o, bool json)
 {
     if (json) {
         cli_print_json(o);
@@ -608,15 +695,19 @@ int cmd_prove(int argc, char **argv)
                                          {"from", required_argument, 0, OPT_FROM},
                                          {"to", required_argument, 0, OPT_TO},
                                          {"json", no_argument, 0, OPT_JSON},
+                                         REMOTE_OPTS,
                                          {0, 0, 0, 0}};
     const char *data = NULL;
     uint64_t seq = 0, size = 0, from = 0, to = 0;
     bool has_seq = false, has_size = false, has_from = false, has_to = false, json = false;
+    cli_remote remote = {0};
     int c;
     GETOPT_LOOP("prove", argc - 1, argv + 1, opts, c)
     {
         uint64_t *dst = NULL;
         bool *flag = NULL;
+        if (remote_opt(c, &remote))
+            continue;
         switch (c) {
         case OPT_DATA:
             data = optarg;
@@ -648,6 +739,9 @@ int cmd_prove(int argc, char **argv)
     if (inclusion ? !has_seq : !(has_from && has_to))
         return cli_usage_error("prove",
                                inclusion ? "--seq is required" : "--from and --to are required");
+    if (remote.url)
+        return inclusion ? remote_prove_inclusion(&remote, seq, has_size, size, json)
+                         : remote_prove_consistency(&remote, from, to, json);
     jpl_ledger *l = NULL;
     int ret = open_ledger("prove", cli_data_dir(data), false, &l);
     if (ret != JPL_OK)

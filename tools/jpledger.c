@@ -18,11 +18,17 @@ int cmd_prove(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_subscribe(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 #include "jpl/crypto.h"
 #include "jpl/err.h"
 
 #define DATA_OPT                                                                                   \
     "  --data DIR        ledger directory (default: $JPLEDGER_DATA or ./jpledger-data)\n"
+#define REMOTE_OPT                                                                                 \
+    "  --url URL         talk to a running server instead of DIR (--auth-key FILE proves a\n"      \
+    "                    read key, --tls-ca FILE for tls+tcp://)\n"
 #define JSON_OPT "  --json            one JSON object per line on stdout\n"
 
 static const jpl_command COMMANDS[] = {
@@ -32,7 +38,15 @@ static const jpl_command COMMANDS[] = {
      "  --admin-name NAME name of the first admin key (default: admin)\n" JSON_OPT,
      cmd_init},
     {"serve", "serve the ledger over NNG request/reply and pub/sub",
-     "usage: jpledger serve [--data DIR] [--rep URL] [--pub URL]\n" DATA_OPT, NULL},
+     "usage: jpledger serve [--data DIR] [--rep URL] [--pub URL] [--workers N]\n"
+     "                      [--anonymous-local] [--tls-cert FILE --tls-key FILE]\n"
+     "  --rep URL          request/reply socket (default tcp://127.0.0.1:7450)\n"
+     "  --pub URL          publish socket (default tcp://127.0.0.1:7451); URLs may be tcp://,\n"
+     "                     ipc:// or tls+tcp:// (the last needs --tls-cert and --tls-key)\n"
+     "  --workers N        requests in flight (default 16)\n"
+     "  --anonymous-local  let local peers (loopback, ipc) read personal data without a key\n"
+     "  stops cleanly on SIGINT/SIGTERM; logs one line per start, stop and error\n" DATA_OPT,
+     cmd_serve},
     {"keygen", "write a new Ed25519 key pair (signed-note key format)",
      "usage: jpledger keygen --name NAME --out FILE\n"
      "  writes FILE (private, mode 0600) and FILE.pub (verifier key); prints the verifier "
@@ -48,27 +62,39 @@ static const jpl_command COMMANDS[] = {
     {"append", "sign and append events (JSON lines)",
      "usage: jpledger append [--data DIR] --key FILE [--batch N] [--json] [FILE.ndjson|-]\n"
      "  reads one JSON event per line (docs/EVENTS.md), signs each with FILE's key and appends\n"
-     "  them in batches of N (default 1000); each batch is all-or-nothing\n" DATA_OPT JSON_OPT,
+     "  them in batches of N (default 1000); each batch is all-or-nothing\n" DATA_OPT REMOTE_OPT
+         JSON_OPT,
      cmd_append},
     {"read", "read log entries from a position",
-     "usage: jpledger read [--data DIR] [--from SEQ] [--count N] [--json]\n" DATA_OPT JSON_OPT,
+     "usage: jpledger read [--data DIR] [--from SEQ] [--count N] [--json]\n" DATA_OPT REMOTE_OPT
+         JSON_OPT,
      cmd_read},
     {"balance", "JP balance of one employee", "usage: jpledger balance NIP [--year Y] [--json]\n",
      NULL},
     {"trail", "audit trail of one employee", "usage: jpledger trail NIP [--json]\n", NULL},
     {"report", "unit compliance report", "usage: jpledger report [--unit U] --year Y [--json]\n",
      NULL},
-    {"subscribe", "follow committed entries live",
-     "usage: jpledger subscribe --url URL --pub URL [--from SEQ]\n", NULL},
+    {"subscribe", "follow committed entries live, losing none",
+     "usage: jpledger subscribe [--url REQURL] [--pub PUBURL] [--from SEQ] [--type T] [--unit U]\n"
+     "                          [--auth-key FILE] [--position-file FILE] [--count N] [--json]\n"
+     "  reads the log from SEQ (default: the current end), then follows the PUB socket; gaps\n"
+     "  are filled from the log, so every entry is printed once and in order. --position-file\n"
+     "  keeps the next seq for a restart; on exit the resume position is printed on stderr.\n"
+     "  Reading needs an auditor, hr or admin key (--auth-key) unless the server allows\n"
+     "  anonymous local reads\n" JSON_OPT,
+     cmd_subscribe},
+    {"status", "status of a running server",
+     "usage: jpledger status [--url REQURL] [--auth-key FILE] [--json]\n" JSON_OPT, cmd_status},
     {"checkpoint", "print the latest signed checkpoint",
      "usage: jpledger checkpoint [--data DIR]\n"
-     "  prints the latest signed checkpoint (C2SP tlog-checkpoint note) verbatim\n" DATA_OPT,
+     "  prints the latest signed checkpoint (C2SP tlog-checkpoint note) verbatim\n" DATA_OPT
+         REMOTE_OPT,
      cmd_checkpoint},
     {"prove", "inclusion and consistency proofs",
      "usage: jpledger prove inclusion --seq I [--size N] [--json]\n"
      "       jpledger prove consistency --from M --to N [--json]\n"
      "  hashes in lowercase hex, paths in RFC 9162 order; --size defaults to the log "
-     "size\n" DATA_OPT JSON_OPT,
+     "size\n" DATA_OPT REMOTE_OPT JSON_OPT,
      cmd_prove},
     {"export", "export the log for offline verification", "usage: jpledger export ...\n", NULL},
     {"verify", "verify every entry, signature and checkpoint",

@@ -10,12 +10,15 @@
 #include <stdint.h>
 
 #include "jpl/err.h"
+#include "api.pb-c.h"
 #include "jpledger.pb-c.h"
 
 #define JPL_MAX_EVENT_BYTES (60u * 1024u)
 #define JPL_MAX_ENVELOPE_BYTES (64u * 1024u)
 #define JPL_MAX_ENTRY_BYTES (JPL_MAX_ENVELOPE_BYTES + 64u)
 #define JPL_EVENT_ID_LEN 16
+/* Largest API message (a batch of envelopes): the NNG sockets refuse larger ones too. */
+#define JPL_MAX_API_BYTES (16u * 1024u * 1024u)
 
 /* Domain-separation prefix of every event signature. */
 #define JPL_EVENT_SIG_PREFIX "jpledger/event/v1\n"
@@ -38,5 +41,16 @@ jpl_err jpl_codec_entry_decode(const uint8_t *buf, size_t len, Jpl__LogEntry **o
 void jpl_codec_entry_free(Jpl__LogEntry *entry);
 jpl_err jpl_codec_entry_encode(const Jpl__LogEntry *entry, uint8_t **buf_out, size_t *len_out,
                                jpl_error *e);
+
+/* API envelopes (schemas/api.proto). Decoded messages are freed with the matching _free. */
+jpl_err jpl_codec_request_decode(const uint8_t *buf, size_t len, Jpl__Request **out, jpl_error *e);
+void jpl_codec_request_free(Jpl__Request *r);
+jpl_err jpl_codec_request_encode(const Jpl__Request *r, uint8_t **buf_out, size_t *len_out,
+                                 jpl_error *e);
+jpl_err jpl_codec_response_decode(const uint8_t *buf, size_t len, Jpl__Response **out,
+                                  jpl_error *e);
+void jpl_codec_response_free(Jpl__Response *r);
+jpl_err jpl_codec_response_encode(const Jpl__Response *r, uint8_t **buf_out, size_t *len_out,
+                                  jpl_error *e);
 
 #endif

@@ -98,6 +98,8 @@ typedef void (*jpl_commit_hook)(void *ctx, uint64_t first_seq, uint64_t end_seq,
 
 /* Installs hooks (either may be NULL); call before the first append. */
 void jpl_ledger_set_hooks(jpl_ledger *l, jpl_stage_hook stage, jpl_commit_hook commit, void *ctx);
+/* Installs only the commit hook (e.g. the server's publisher), keeping the stage hook. */
+void jpl_ledger_set_commit_hook(jpl_ledger *l, jpl_commit_hook commit, void *ctx);
 
 /* Signs event bytes into a serialized SignedEnvelope (malloc'd, caller frees). */
 jpl_err jpl_envelope_sign(const uint8_t *event, size_t len, const uint8_t pk[JPL_ED25519_PK_LEN],
@@ -128,6 +130,16 @@ jpl_err jpl_ledger_prove_consistency(jpl_ledger *l, uint64_t m, uint64_t n,
 jpl_err jpl_ledger_checkpoint(jpl_ledger *l, char **note_out, jpl_error *e);
 /* The log's verifier key text (from log.vkey). Borrowed. */
 const char *jpl_ledger_log_vkey(jpl_ledger *l);
+
+/* The current unit of employee nip as the writer's state knows it (committed state).
+ * JPL_ERR_NOT_FOUND if the NIP is not registered. */
+jpl_err jpl_ledger_employee_unit(jpl_ledger *l, const char *nip, char *unit_out, size_t cap,
+                                 jpl_error *e);
+
+/* Role (a Jpl__Role value) and name of a registered, unrevoked key; JPL_ERR_UNKNOWN_KEY or
+ * JPL_ERR_KEY_REVOKED otherwise. Reads committed state. */
+jpl_err jpl_ledger_key_role(jpl_ledger *l, const uint8_t pk[JPL_ED25519_PK_LEN], int *role_out,
+                            char *name_out, size_t cap, jpl_error *e);
 
 /* Milliseconds since the epoch (UTC). */
 uint64_t jpl_now_ms(void);

@@ -1,0 +1,486 @@
+/*
+ * Commands that talk to a running server: the --url forms of read, checkpoint and prove,
+ * `status`, and `subscribe`, which catches up with read-log, then follows the PUB socket,
+ * detecting gaps by seq and filling them, so every entry is printed exactly once and in order.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "jpl/client.h"
+#include "jpl/event_json.h"
+#include "jpl/server.h"
+
+static int call_or_fail(const char *cmd, jpl_client *c, const Jpl__Request *req,
+                        Jpl__Response **resp)
+{
+    jpl_error e = {0};
+    jpl_err rc = jpl_client_call(c, req, resp, &e);
+    if (rc != JPL_OK)
+        return cli_fail(cmd, rc, "%s", e.msg);
+    return JPL_OK;
+}
+
+/* Fetches one page of the log from seq; *resp holds it (caller frees). */
+static int read_page(const char *cmd, jpl_client *c, uint64_t from, uint32_t max,
+                     Jpl__Response **resp)
+{
+    Jpl__ReadLogRequest rl = JPL__READ_LOG_REQUEST__INIT;
+    rl.from_seq = from;
+    rl.has_max_entries = 1;
+    rl.max_entries = max;
+    Jpl__Request req = JPL__REQUEST__INIT;
+    req.op_case = JPL__REQUEST__OP_READ_LOG;
+    req.read_log = &rl;
+    int rc = call_or_fail(cmd, c, &req, resp);
+    if (rc == JPL_OK && (*resp)->result_case != JPL__RESPONSE__RESULT_READ_LOG)
+        rc = cli_fail(cmd, JPL_ERR_BAD_INPUT, "the server sent no log entries");
+    return rc;
+}
+
+static void print_entry(json_t *o, bool json)
+{
+    if (json) {
+        cli_print_json(o);
+    } else {
+        print_entry_text(o);
+        json_decref(o);
+    }
+}
+
+int remote_read(const cli_remote *r, uint64_t from, uint64_t count, bool json)
+{
+    jpl_client *c = NULL;
+    int ret = cli_connect("read", r, &c);
+    while (ret == JPL_OK && count > 0) {
+        Jpl__Response *resp = NULL;
+        uint32_t max = count < 1000 ? (uint32_t)count : 1000;
+        ret = read_page("read", c, from, max, &resp);
+        size_t n = ret == JPL_OK ? resp->read_log->n_entries : 0;
+        for (size_t i = 0; i < n && ret == JPL_OK; i++) {
+            jpl_error e = {0};
+            jpl_err rc = JPL_OK;
+            json_t *o = entry_json(resp->read_log->entries[i].data, resp->read_log->entries[i].len,
+                                   &e, &rc);
+            if (o == NULL)
+                ret = cli_fail("read", rc, "seq %llu: %s", (unsigned long long)(from + i), e.msg);
+            else
+                print_entry(o, json);
+        }
+        jpl_codec_response_free(resp);
+        if (n == 0)
+            break;
+        from += n;
+        count -= n;
+    }
+    jpl_client_close(c);
+    return ret;
+}
+
+int remote_checkpoint(const cli_remote *r)
+{
+    jpl_client *c = NULL;
+    int ret = cli_connect("checkpoint", r, &c);
+    Jpl__CheckpointRequest cr = JPL__CHECKPOINT_REQUEST__INIT;
+    Jpl__Request req = JPL__REQUEST__INIT;
+    req.op_case = JPL__REQUEST__OP_CHECKPOINT;
+    req.checkpoint = &cr;
+    Jpl__Response *resp = NULL;
+    if (ret == JPL_OK)
+        ret = call_or_fail("checkpoint", c, &req, &resp);
+    if (ret == JPL_OK && resp->result_case == JPL__RESPONSE__RESULT_CHECKPOINT)
+        fputs(resp->checkpoint->note, stdout);
+    jpl_codec_response_free(resp);
+    jpl_client_close(c);
+    return ret;
+}
+
+static json_t *bytes_json(const ProtobufCBinaryData *b)
+{
+    return cli_json_hex(b->data, b->len);
+}
+
+static json_t *paths_json(ProtobufCBinaryData *p, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, bytes_json(&p[i]));
+    return a;
+}
+
+int remote_prove_inclusion(const cli_remote *r, uint64_t seq, bool has_size, uint64_t size,
+                           bool json)
+{
+    jpl_client *c = NULL;
+    int ret = cli_connect("prove", r, &c);
+    Jpl__InclusionRequest ir = JPL__INCLUSION_REQUEST__INIT;
+    ir.seq = seq;
+    ir.has_tree_size = has_size;
+    ir.tree_size = size;
+    Jpl__Request req = JPL__REQUEST__INIT;
+    req.op_case = JPL__REQUEST__OP_INCLUSION;
+    req.inclusion = &ir;
+    Jpl__Response *resp = NULL;
+    if (ret == JPL_OK)
+        ret = call_or_fail("prove", c, &req, &resp);
+    if (ret == JPL_OK && resp->result_case == JPL__RESPONSE__RESULT_INCLUSION) {
+        const Jpl__InclusionResponse *p = resp->inclusion;
+        json_t *o = json_object();
+        json_object_set_new(o, "seq", json_integer((json_int_t)p->seq));
+        json_object_set_new(o, "tree_size", json_integer((json_int_t)p->tree_size));
+        json_object_set_new(o, "leaf_hash", bytes_json(&p->leaf_hash));
+        json_object_set_new(o, "root", bytes_json(&p->root));
+        json_object_set_new(o, "path", paths_json(p->path, p->n_path));
+        print_proof(o, json);
+    }
+    jpl_codec_response_free(resp);
+    jpl_client_close(c);
+    return ret;
+}
+
+int remote_prove_consistency(const cli_remote *r, uint64_t m, uint64_t n, bool json)
+{
+    jpl_client *c = NULL;
+    int ret = cli_connect("prove", r, &c);
+    Jpl__ConsistencyRequest cr = JPL__CONSISTENCY_REQUEST__INIT;
+    cr.from_size = m;
+    cr.to_size = n;
+    Jpl__Request req = JPL__REQUEST__INIT;
+    req.op_case = JPL__REQUEST__OP_CONSISTENCY;
+    req.consistency = &cr;
+    Jpl__Response *resp = NULL;
+    if (ret == JPL_OK)
+        ret = call_or_fail("prove", c, &req, &resp);
+    if (ret == JPL_OK && resp->result_case == JPL__RESPONSE__RESULT_CONSISTENCY) {
+        const Jpl__ConsistencyResponse *p = resp->consistency;
+        json_t *o = json_object();
+        json_object_set_new(o, "from", json_integer((json_int_t)p->from_size));
+        json_object_set_new(o, "to", json_integer((json_int_t)p->to_size));
+        json_object_set_new(o, "root_from", bytes_json(&p->root_from));
+        json_object_set_new(o, "root_to", bytes_json(&p->root_to));
+        json_object_set_new(o, "path", paths_json(p->path, p->n_path));
+        print_proof(o, json);
+    }
+    jpl_codec_response_free(resp);
+    jpl_client_close(c);
+    return ret;
+}
+
+/* ---- status ---- */
+
+static int get_status(const char *cmd, jpl_client *c, Jpl__Response **resp)
+{
+    Jpl__StatusRequest sr = JPL__STATUS_REQUEST__INIT;
+    Jpl__Request req = JPL__REQUEST__INIT;
+    req.op_case = JPL__REQUEST__OP_STATUS;
+    req.status = &sr;
+    int rc = call_or_fail(cmd, c, &req, resp);
+    if (rc == JPL_OK && (*resp)->result_case != JPL__RESPONSE__RESULT_STATUS)
+        rc = cli_fail(cmd, JPL_ERR_BAD_INPUT, "the server sent no status");
+    return rc;
+}
+
+int cmd_status(int argc, char **argv);
+int cmd_status(int argc, char **argv)
+{
+    static const struct option opts[] = {{"url", required_argument, 0, 'u'},
+                                         {"auth-key", required_argument, 0, 'a'},
+                                         {"tls-ca", required_argument, 0, 'c'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {0, 0, 0, 0}};
+    cli_remote r = {.url = JPL_DEFAULT_REP_URL};
+    bool json = false;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            r.url = optarg;
+            break;
+        case 'a':
+            r.auth_key = optarg;
+            break;
+        case 'c':
+            r.tls_ca = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return cli_usage_error("status", "unknown option or missing value");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("status", "unexpected argument");
+    jpl_client *cl = NULL;
+    Jpl__Response *resp = NULL;
+    int ret = cli_connect("status", &r, &cl);
+    if (ret == JPL_OK)
+        ret = get_status("status", cl, &resp);
+    if (ret == JPL_OK) {
+        const Jpl__StatusResponse *s = resp->status;
+        json_t *o = json_object();
+        json_object_set_new(o, "log_size", json_integer((json_int_t)s->log_size));
+        json_object_set_new(o, "origin", json_string(s->origin));
+        json_object_set_new(o, "log_vkey", json_string(s->log_vkey));
+        json_object_set_new(o, "uptime_ms", json_integer((json_int_t)s->uptime_ms));
+        json_object_set_new(o, "authenticated", json_boolean(s->authenticated));
+        json_t *p = json_array();
+        for (size_t i = 0; i < s->n_projections; i++)
+            json_array_append_new(p, json_string(s->projections[i]));
+        json_object_set_new(o, "projections", p);
+        if (s->checkpoint)
+            json_object_set_new(o, "checkpoint", json_string(s->checkpoint));
+        if (json) {
+            cli_print_json(o);
+        } else {
+            printf("log size %llu, origin %s, up %.1f s\nlog key %s\n",
+                   (unsigned long long)s->log_size, s->origin, (double)s->uptime_ms / 1000.0,
+                   s->log_vkey);
+            for (size_t i = 0; i < s->n_projections; i++)
+                printf("projection %s\n", s->projections[i]);
+            json_decref(o);
+        }
+    }
+    jpl_codec_response_free(resp);
+    jpl_client_close(cl);
+    return ret;
+}
+
+/* ---- subscribe ---- */
+
+static volatile sig_atomic_t sub_stop = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    sub_stop = 1;
+}
+
+typedef struct {
+    jpl_client *client;
+    uint64_t next;    /* the next seq to print: everything below was handled */
+    const char *type; /* filters (NULL: any) */
+    const char *unit;
+    bool json;
+    uint64_t printed, limit;
+    const char *position_file;
+} follower;
+
+/* topic "entry/<type>/<unit>/": does it pass the filters? */
+static bool wanted(const follower *f, const char *topic)
+{
+    char want[512];
+    if (f->type) {
+        snprintf(want, sizeof want, "entry/%s/", f->type);
+        if (strncmp(topic, want, strlen(want)) != 0)
+            return false;
+    }
+    if (f->unit) {
+        const char *u = strchr(topic + 6, '/'); /* after "entry/<type>" */
+        size_t ul = strlen(f->unit);
+        if (u == NULL || strncmp(u + 1, f->unit, ul) != 0 || u[1 + ul] != '/')
+            return false;
+    }
+    return true;
+}
+
+static void save_position(const follower *f)
+{
+    if (f->position_file == NULL)
+        return;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", f->position_file);
+    FILE *o = fopen(tmp, "w");
+    if (o == NULL)
+        return;
+    fprintf(o, "%llu\n", (unsigned long long)f->next);
+    if (fclose(o) == 0)
+        rename(tmp, f->position_file);
+}
+
+/* Handles entry seq (== f->next) with its topic: print if wanted, advance. */
+static int deliver(follower *f, const uint8_t *bytes, size_t len, const char *topic)
+{
+    if (wanted(f, topic)) {
+        jpl_error e = {0};
+        jpl_err rc = JPL_OK;
+        json_t *o = entry_json(bytes, len, &e, &rc);
+        if (o == NULL)
+            return cli_fail("subscribe", rc, "seq %llu: %s", (unsigned long long)f->next, e.msg);
+        json_object_set_new(o, "topic", json_string(topic));
+        print_entry(o, f->json);
+        fflush(stdout);
+        f->printed++;
+    }
+    f->next++;
+    save_position(f);
+    return JPL_OK;
+}
+
+/* Reads the log from f->next up to (not including) until, or to its end if until is 0. */
+static int fill(follower *f, uint64_t until)
+{
+    while (!sub_stop && (until == 0 || f->next < until) && f->printed < f->limit) {
+        Jpl__Response *resp = NULL;
+        int rc = read_page("subscribe", f->client, f->next, 1000, &resp);
+        if (rc != JPL_OK)
+            return rc;
+        const Jpl__ReadLogResponse *p = resp->read_log;
+        size_t n = p->n_entries;
+        for (size_t i = 0;
+             i < n && rc == JPL_OK && (until == 0 || f->next < until) && f->printed < f->limit; i++)
+            rc = deliver(f, p->entries[i].data, p->entries[i].len,
+                         i < p->n_topics ? p->topics[i] : "entry/unknown/-/");
+        jpl_codec_response_free(resp);
+        if (rc != JPL_OK || n == 0)
+            return rc;
+    }
+    return JPL_OK;
+}
+
+/* One published message: "topic\n" + entry bytes, or a checkpoint. */
+static int on_message(follower *f, const uint8_t *msg, size_t len)
+{
+    const uint8_t *nl = memchr(msg, '\n', len < 600 ? len : 600);
+    if (nl == NULL || len < 6 || memcmp(msg, "entry/", 6) != 0)
+        return JPL_OK; /* checkpoints and anything unknown */
+    char topic[600];
+    size_t tl = (size_t)(nl - msg);
+    memcpy(topic, msg, tl);
+    topic[tl] = '\0';
+    Jpl__LogEntry *entry = NULL;
+    if (jpl_codec_entry_decode(nl + 1, len - tl - 1, &entry, NULL) != JPL_OK)
+        return JPL_OK; /* garbage on the wire: the next gap fill reads it from the log */
+    uint64_t seq = entry->seq;
+    jpl_codec_entry_free(entry);
+    if (seq < f->next)
+        return JPL_OK;                              /* already printed (from the catch-up) */
+    int rc = seq > f->next ? fill(f, seq) : JPL_OK; /* a gap: messages were lost */
+    if (rc == JPL_OK && seq == f->next && f->printed < f->limit)
+        rc = deliver(f, nl + 1, len - tl - 1, topic);
+    return rc;
+}
+
+static bool read_position(const char *file, uint64_t *out)
+{
+    FILE *in = fopen(file, "r");
+    if (in == NULL)
+        return false;
+    char buf[32] = "";
+    bool ok = fgets(buf, sizeof buf, in) != NULL;
+    fclose(in);
+    buf[strcspn(buf, "\n")] = '\0';
+    return ok && cli_parse_u64(buf, out);
+}
+
+int cmd_subscribe(int argc, char **argv);
+int cmd_subscribe(int argc, char **argv)
+{
+    static const struct option opts[] = {{"url", required_argument, 0, 'u'},
+                                         {"pub", required_argument, 0, 'p'},
+                                         {"from", required_argument, 0, 'f'},
+                                         {"type", required_argument, 0, 't'},
+                                         {"unit", required_argument, 0, 'n'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"auth-key", required_argument, 0, 'a'},
+                                         {"tls-ca", required_argument, 0, 'c'},
+                                         {"count", required_argument, 0, 'k'},
+                                         {"position-file", required_argument, 0, 'P'},
+                                         {0, 0, 0, 0}};
+    cli_remote r = {.url = JPL_DEFAULT_REP_URL};
+    const char *pub = JPL_DEFAULT_PUB_URL;
+    follower f = {.limit = UINT64_MAX};
+    bool has_from = false;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            r.url = optarg;
+            break;
+        case 'p':
+            pub = optarg;
+            break;
+        case 'a':
+            r.auth_key = optarg;
+            break;
+        case 'c':
+            r.tls_ca = optarg;
+            break;
+        case 't':
+            f.type = optarg;
+            break;
+        case 'n':
+            f.unit = optarg;
+            break;
+        case 'j':
+            f.json = true;
+            break;
+        case 'P':
+            f.position_file = optarg;
+            break;
+        case 'f':
+            if (!cli_parse_u64(optarg, &f.next))
+                return cli_usage_error("subscribe", "--from takes a sequence number");
+            has_from = true;
+            break;
+        case 'k':
+            if (!cli_parse_u64(optarg, &f.limit) || f.limit == 0)
+                return cli_usage_error("subscribe", "--count takes a positive number");
+            break;
+        default:
+            return cli_usage_error("subscribe", "unknown option or missing value");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("subscribe", "unexpected argument");
+    if (f.type && jpl_event_type_from_name(f.type) == 0)
+        return cli_usage_error("subscribe", "--type must be an event type (docs/EVENTS.md)");
+    if (!has_from && f.position_file && read_position(f.position_file, &f.next))
+        has_from = true;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    char prefix[512] = "entry/";
+    if (f.type)
+        snprintf(prefix, sizeof prefix, "entry/%s/", f.type);
+    jpl_net_tls tls = {.ca_file = r.tls_ca};
+    jpl_net_sock *sub = NULL;
+    jpl_error e = {0};
+    /* subscribe first, so nothing published during the catch-up is missed */
+    jpl_err rc = jpl_net_dial_sub(pub, prefix, &tls, &sub, &e);
+    if (rc != JPL_OK)
+        return cli_fail("subscribe", rc, "%s", e.msg);
+    int ret = cli_connect("subscribe", &r, &f.client);
+    if (ret == JPL_OK && !has_from) {
+        Jpl__Response *resp = NULL;
+        ret = get_status("subscribe", f.client, &resp);
+        if (ret == JPL_OK)
+            f.next = resp->status->log_size; /* follow from now */
+        jpl_codec_response_free(resp);
+    }
+    if (ret == JPL_OK)
+        ret = fill(&f, 0);
+    while (ret == JPL_OK && !sub_stop && f.printed < f.limit) {
+        uint8_t *msg = NULL;
+        size_t len = 0;
+        rc = jpl_net_sub_recv(sub, 1000, &msg, &len, &e);
+        if (rc == JPL_OK)
+            ret = on_message(&f, msg, len);
+        else if (rc == JPL_ERR_NOT_FOUND)
+            ret = fill(&f, 0); /* quiet: the last messages may have been dropped */
+        else
+            ret = cli_fail("subscribe", rc, "%s", e.msg);
+        free(msg);
+    }
+    fprintf(stderr, "jpledger subscribe: next position %llu (resume with --from %llu)\n",
+            (unsigned long long)f.next, (unsigned long long)f.next);
+    jpl_client_close(f.client);
+    jpl_net_close(sub);
+    return ret;
+}
