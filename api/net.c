@@ -85,6 +85,8 @@ static jpl_err listen_on(jpl_net_sock *s, const char *url, const jpl_net_tls *tl
     return JPL_OK;
 }
 
+/* Dials once synchronously, so an absent server is reported at once; NNG then redials by
+ * itself if the connection drops later. */
 static jpl_err dial_to(jpl_net_sock *s, const char *url, const jpl_net_tls *tls, jpl_error *e)
 {
     nng_dialer d;
@@ -97,9 +99,8 @@ static jpl_err dial_to(jpl_net_sock *s, const char *url, const jpl_net_tls *tls,
             nng_tls_config_free(cfg);
         }
     }
-    /* NNG_FLAG_NONBLOCK: keep retrying in the background if the server is not up yet */
     if (rv == 0)
-        rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+        rv = nng_dialer_start(d, 0);
     if (rv != 0)
         return nng_fail(e, rv, "connect to", url);
     return JPL_OK;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "jpl/client.h"
@@ -269,6 +270,7 @@ typedef struct {
     bool json;
     uint64_t printed, limit;
     const char *position_file;
+    bool sync_out; /* --out: fsync each line, the file is the position */
 } follower;
 
 /* topic "entry/<type>/<unit>/": does it pass the filters? */
@@ -315,6 +317,8 @@ static int deliver(follower *f, const uint8_t *bytes, size_t len, const char *to
         json_object_set_new(o, "topic", json_string(topic));
         print_entry(o, f->json);
         fflush(stdout);
+        if (f->sync_out)
+            fsync(fileno(stdout));
         f->printed++;
     }
     f->next++;
@@ -366,6 +370,52 @@ static int on_message(follower *f, const uint8_t *msg, size_t len)
     return rc;
 }
 
+/* The seq of a printed line: text "SEQ type ..." or JSON {"seq":SEQ,...}. */
+static bool line_seq(const char *line, uint64_t *out)
+{
+    const char *p = strncmp(line, "{\"seq\":", 7) == 0 ? line + 7 : line;
+    char digits[24];
+    size_t n = 0;
+    while (n < sizeof digits - 1 && p[n] >= '0' && p[n] <= '9') {
+        digits[n] = p[n];
+        n++;
+    }
+    digits[n] = '\0';
+    return n > 0 && cli_parse_u64(digits, out);
+}
+
+/* --out FILE: the file is the position. Drops a partial last line (a crash mid-write) and
+ * finds the seq after the last complete line. False if FILE has no complete line. */
+static bool resume_from_output(const char *file, uint64_t *next_out)
+{
+    FILE *f = fopen(file, "r");
+    if (f == NULL)
+        return false;
+    long keep = 0, pos = 0;
+    char last[8192] = "", cur[8192];
+    size_t cl = 0;
+    int ch;
+    while ((ch = fgetc(f)) != EOF) {
+        pos++;
+        if (cl < sizeof cur - 1)
+            cur[cl++] = (char)ch;
+        if (ch == '\n') {
+            cur[cl] = '\0';
+            memcpy(last, cur, cl + 1);
+            keep = pos;
+            cl = 0;
+        }
+    }
+    fclose(f);
+    if (truncate(file, keep) != 0)
+        return false;
+    uint64_t seq = 0;
+    if (keep == 0 || !line_seq(last, &seq))
+        return false;
+    *next_out = seq + 1;
+    return true;
+}
+
 static bool read_position(const char *file, uint64_t *out)
 {
     FILE *in = fopen(file, "r");
@@ -381,21 +431,18 @@ static bool read_position(const char *file, uint64_t *out)
 int cmd_subscribe(int argc, char **argv);
 int cmd_subscribe(int argc, char **argv)
 {
-    static const struct option opts[] = {{"url", required_argument, 0, 'u'},
-                                         {"pub", required_argument, 0, 'p'},
-                                         {"from", required_argument, 0, 'f'},
-                                         {"type", required_argument, 0, 't'},
-                                         {"unit", required_argument, 0, 'n'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"auth-key", required_argument, 0, 'a'},
-                                         {"tls-ca", required_argument, 0, 'c'},
-                                         {"count", required_argument, 0, 'k'},
-                                         {"position-file", required_argument, 0, 'P'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"url", required_argument, 0, 'u'},      {"pub", required_argument, 0, 'p'},
+        {"from", required_argument, 0, 'f'},     {"type", required_argument, 0, 't'},
+        {"unit", required_argument, 0, 'n'},     {"json", no_argument, 0, 'j'},
+        {"auth-key", required_argument, 0, 'a'}, {"tls-ca", required_argument, 0, 'c'},
+        {"count", required_argument, 0, 'k'},    {"position-file", required_argument, 0, 'P'},
+        {"out", required_argument, 0, 'o'},      {0, 0, 0, 0}};
     cli_remote r = {.url = JPL_DEFAULT_REP_URL};
     const char *pub = JPL_DEFAULT_PUB_URL;
     follower f = {.limit = UINT64_MAX};
     bool has_from = false;
+    const char *out_file = NULL;
     int c;
     opterr = 0;
     optind = 1;
@@ -425,6 +472,9 @@ int cmd_subscribe(int argc, char **argv)
         case 'P':
             f.position_file = optarg;
             break;
+        case 'o':
+            out_file = optarg;
+            break;
         case 'f':
             if (!cli_parse_u64(optarg, &f.next))
                 return cli_usage_error("subscribe", "--from takes a sequence number");
@@ -444,6 +494,18 @@ int cmd_subscribe(int argc, char **argv)
         return cli_usage_error("subscribe", "--type must be an event type (docs/EVENTS.md)");
     if (!has_from && f.position_file && read_position(f.position_file, &f.next))
         has_from = true;
+    if (out_file != NULL) {
+        uint64_t next = 0;
+        if (resume_from_output(out_file, &next)) {
+            if (has_from && f.next != next)
+                return cli_usage_error("subscribe", "--from disagrees with the end of --out");
+            f.next = next;
+            has_from = true;
+        }
+        if (freopen(out_file, "a", stdout) == NULL)
+            return cli_fail("subscribe", JPL_ERR_IO, "%s: cannot open for appending", out_file);
+        f.sync_out = true;
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     char prefix[512] = "entry/";

@@ -76,10 +76,13 @@ static const jpl_command COMMANDS[] = {
      NULL},
     {"subscribe", "follow committed entries live, losing none",
      "usage: jpledger subscribe [--url REQURL] [--pub PUBURL] [--from SEQ] [--type T] [--unit U]\n"
-     "                          [--auth-key FILE] [--position-file FILE] [--count N] [--json]\n"
+     "                          [--auth-key FILE] [--out FILE | --position-file FILE]\n"
+     "                          [--count N] [--json]\n"
      "  reads the log from SEQ (default: the current end), then follows the PUB socket; gaps\n"
-     "  are filled from the log, so every entry is printed once and in order. --position-file\n"
-     "  keeps the next seq for a restart; on exit the resume position is printed on stderr.\n"
+     "  are filled from the log, so every entry is printed once and in order. --out FILE\n"
+     "  appends to FILE and resumes from its last line after a restart, even after kill -9\n"
+     "  (exactly once); --position-file keeps just the next seq (a crash may repeat one entry);\n"
+     "  on exit the resume position is printed on stderr. --count N stops after N entries.\n"
      "  Reading needs an auditor, hr or admin key (--auth-key) unless the server allows\n"
      "  anonymous local reads\n" JSON_OPT,
      cmd_subscribe},

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The NNG server as its users meet it: a real `jpledger serve` process; concurrent appends from
+# several clients; proofs and status; a subscriber that starts late and one that is killed
+# (-9) and restarted mid-stream, both ending with every entry exactly once and in order; wrong
+# keys, unauthorised reads, malformed and oversize requests answered while a well-behaved client
+# keeps working; a clean stop on SIGTERM.
+set -u
+BIN=$1; WORK=$2; RAW=$3
+rm -rf "$WORK"; mkdir -p "$WORK"
+fails=0; passes=0
+ok() { passes=$((passes+1)); }
+bad() { echo "FAIL: $*"; fails=$((fails+1)); }
+check() { # check DESC WANT_EXIT CMD...
+  local desc=$1 want=$2; shift 2
+  "$@" >"$WORK/out" 2>"$WORK/err"; local got=$?
+  if [ "$got" -eq "$want" ]; then ok; else bad "$desc: exit $got, want $want ($(head -c 300 "$WORK/err"))"; fi
+}
+L=$WORK/ledger
+REP="ipc://$WORK/rep.ipc"; PUB="ipc://$WORK/pub.ipc"
+U=(--url "$REP")
+
+"$BIN" init --data "$L" >/dev/null || { echo "init failed"; exit 1; }
+for k in hr lms auditor outsider; do "$BIN" keygen --name "$k.test" --out "$WORK/$k.key" >/dev/null 2>&1; done
+for k in hr lms auditor; do
+  "$BIN" key register --data "$L" --key "$L/keys/admin.key" --vkey "$WORK/$k.key.pub" --role "$k" >/dev/null || bad "register $k"
+done
+
+"$BIN" serve --data "$L" --rep "$REP" --pub "$PUB" 2>"$WORK/serve.log" &
+SERVER=$!
+for _ in $(seq 50); do "$BIN" status "${U[@]}" >/dev/null 2>&1 && break; sleep 0.1; done
+check "status" 0 "$BIN" status "${U[@]}" --json
+grep -q '"log_size":4' "$WORK/out" && ok || bad "status shows 4 entries: $(cat "$WORK/out")"
+
+gen() { # gen CLIENT N FILE: N activity definitions with fixed ids and times
+  awk -v c="$1" -v n="$2" 'BEGIN { for (i = 0; i < n; i++)
+    printf "{\"type\":\"activity_defined\",\"id\":\"%08x-0000-4000-8000-%012x\",\"activity_id\":\"C%d-%d\",\"title\":\"api test\",\"mode\":\"classical\",\"jp_centi\":100,\"issued_at_ms\":1790000000000}\n", c, i, c, i }' > "$3"
+}
+
+# a subscriber that is killed and restarted mid-stream, writing to a file that is its position
+"$BIN" subscribe "${U[@]}" --pub "$PUB" --from 0 --auth-key "$WORK/auditor.key" --json \
+  --out "$WORK/sub-restart.out" 2>/dev/null &
+SUB1=$!
+
+# four clients append concurrently
+PER=400
+for cl in 1 2 3 4; do gen "$cl" "$PER" "$WORK/c$cl.ndjson"; done
+pids=()
+for cl in 1 2 3 4; do
+  "$BIN" append "${U[@]}" --key "$WORK/lms.key" --batch 40 --json "$WORK/c$cl.ndjson" > "$WORK/c$cl.out" 2>"$WORK/c$cl.err" &
+  pids+=($!)
+  [ "$cl" = 2 ] && { sleep 0.2; kill -9 "$SUB1" 2>/dev/null; wait "$SUB1" 2>/dev/null; }
+done
+for p in "${pids[@]}"; do wait "$p" || bad "a concurrent append failed: $(cat "$WORK"/c*.err)"; done
+TOTAL=$((4 + 4 * PER))
+got=$(cat "$WORK"/c*.out | wc -l)
+[ "$got" -eq $((4 * PER)) ] && ok || bad "concurrent appends acknowledged $got of $((4 * PER))"
+
+# restart the killed subscriber from its own output file; it must resume, not repeat
+"$BIN" subscribe "${U[@]}" --pub "$PUB" --auth-key "$WORK/auditor.key" --json \
+  --out "$WORK/sub-restart.out" 2>/dev/null &
+SUB2=$!
+for _ in $(seq 100); do [ "$(wc -l < "$WORK/sub-restart.out")" -ge "$TOTAL" ] && break; sleep 0.1; done
+kill -TERM "$SUB2"; wait "$SUB2" 2>/dev/null
+
+# a late subscriber reads everything from 0
+check "late subscriber" 0 "$BIN" subscribe "${U[@]}" --pub "$PUB" --from 0 --auth-key "$WORK/auditor.key" --count "$TOTAL" --json
+cp "$WORK/out" "$WORK/sub-late.out"
+
+exactly_once() { # exactly_once FILE: seqs are 0..TOTAL-1, each once, in order
+  awk -F'[:,]' -v total="$TOTAL" '{ if ($2 != NR - 1) { print "line " NR ": seq " $2; bad = 1; exit } }
+    END { if (!bad && NR != total) { print NR " lines, want " total; bad = 1 } exit bad }' "$1"
+}
+msg=$(exactly_once "$WORK/sub-late.out") && ok || bad "late subscriber: $msg"
+msg=$(exactly_once "$WORK/sub-restart.out") && ok || bad "killed and restarted subscriber: $msg"
+
+# a type-filtered subscriber sees only that type
+check "filtered subscriber" 0 "$BIN" subscribe "${U[@]}" --pub "$PUB" --from 0 --type key_registered --auth-key "$WORK/auditor.key" --count 4 --json
+[ "$(grep -c '"topic":"entry/key_registered/' "$WORK/out")" -eq 4 ] && ok || bad "type filter"
+
+# reads of personal data need a proven key
+check "read without a key" 21 "$BIN" read "${U[@]}" --from 0 --count 1
+check "read with an unregistered key" 6 "$BIN" read "${U[@]}" --auth-key "$WORK/outsider.key" --count 1
+check "read with an lms key" 8 "$BIN" read "${U[@]}" --auth-key "$WORK/lms.key" --count 1
+check "read with an hr key" 0 "$BIN" read "${U[@]}" --auth-key "$WORK/hr.key" --count 1
+check "read with the auditor key" 0 "$BIN" read "${U[@]}" --auth-key "$WORK/auditor.key" --from 5 --count 3 --json
+[ "$(wc -l < "$WORK/out")" -eq 3 ] && ok || bad "read --count 3 via the server"
+
+# appends are authorised by their signatures
+echo '{"type":"employee_registered","nip":"198503122009031001","kind":"pns","unit":"Biro Umum"}' > "$WORK/emp.ndjson"
+check "append signed by an unregistered key" 6 "$BIN" append "${U[@]}" --key "$WORK/outsider.key" "$WORK/emp.ndjson"
+check "append signed by a key of the wrong role" 8 "$BIN" append "${U[@]}" --key "$WORK/lms.key" "$WORK/emp.ndjson"
+check "append by hr" 0 "$BIN" append "${U[@]}" --key "$WORK/hr.key" "$WORK/emp.ndjson"
+check "retried append is idempotent through the server" 0 "$BIN" append "${U[@]}" --key "$WORK/lms.key" --json "$WORK/c1.ndjson"
+[ "$(grep -c '"duplicate":true' "$WORK/out")" -eq "$PER" ] && ok || bad "duplicates through the server"
+
+# malformed and oversize requests get errors; the server keeps serving
+head -c 300 /dev/urandom > "$WORK/garbage.bin"
+check "malformed request" 3 "$RAW" "$REP" "$WORK/garbage.bin"
+printf '' > "$WORK/empty.bin"
+check "empty request" 3 "$RAW" "$REP" "$WORK/empty.bin"
+"$RAW" "$REP" --size $((17 * 1024 * 1024)) >/dev/null 2>&1; code=$?
+[ "$code" -ne 0 ] && ok || bad "an oversize request was accepted"
+check "status after bad requests" 0 "$BIN" status "${U[@]}"
+check "inclusion proof through the server" 0 "$BIN" prove inclusion "${U[@]}" --seq 7 --json
+check "consistency proof through the server" 0 "$BIN" prove consistency "${U[@]}" --from 3 --to 100 --json
+check "proof out of range through the server" 3 "$BIN" prove inclusion "${U[@]}" --seq 999999
+check "checkpoint through the server" 0 "$BIN" checkpoint "${U[@]}"
+grep -q "^jpledger.local/log$" "$WORK/out" && ok || bad "checkpoint text"
+check "unreachable server" 19 "$BIN" status --url "ipc://$WORK/nobody.ipc"
+
+# clean stop, then the ledger verifies offline with everything acknowledged in it
+kill -TERM "$SERVER"; wait "$SERVER"; rc=$?
+[ "$rc" -eq 0 ] && ok || bad "serve exited $rc on SIGTERM"
+grep -q "stopped" "$WORK/serve.log" && ok || bad "no stop line in the server log"
+check "verify after the server stopped" 0 "$BIN" verify --data "$L"
+
+# anonymous reads from local peers, when the operator allows them (TCP loopback)
+PORT=$(( 20000 + ($$ % 20000) ))
+"$BIN" serve --data "$L" --rep "tcp://127.0.0.1:$PORT" --pub "tcp://127.0.0.1:$((PORT + 1))" --anonymous-local 2>>"$WORK/serve.log" &
+SERVER=$!
+for _ in $(seq 50); do "$BIN" status --url "tcp://127.0.0.1:$PORT" >/dev/null 2>&1 && break; sleep 0.1; done
+check "anonymous local read over TCP loopback" 0 "$BIN" read --url "tcp://127.0.0.1:$PORT" --count 2
+kill -TERM "$SERVER"; wait "$SERVER"
+
+echo "api_server: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
