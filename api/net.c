@@ -1,6 +1,9 @@
 /* NNG adapter (see net.h): the one file that calls NNG. */
 #include "jpl/net.h"
 
+#include "jpl/crypto.h"
+#include "jpl/keyfile.h"
+
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/pub.h>
 #include <nng/protocol/pubsub0/sub.h>
@@ -32,6 +35,22 @@ static bool is_tls(const char *url)
     return strncmp(url, "tls+", 4) == 0;
 }
 
+/* Loads a PEM certificate (chain) and its PEM private key from two files. */
+static int load_own_cert(nng_tls_config *cfg, const char *cert_file, const char *key_file)
+{
+    char *cert = NULL, *key = NULL;
+    size_t clen = 0, klen = 0;
+    int rv = NNG_EINVAL;
+    if (jpl_file_read_all(cert_file, 1u << 20, &cert, &clen, NULL) == JPL_OK &&
+        jpl_file_read_all(key_file, 1u << 20, &key, &klen, NULL) == JPL_OK)
+        rv = nng_tls_config_own_cert(cfg, cert, key, NULL);
+    if (key != NULL)
+        jpl_memzero(key, klen);
+    free(cert);
+    free(key);
+    return rv;
+}
+
 /* Builds a TLS config for a listener or dialer from the given files. */
 static int tls_config(const jpl_net_tls *tls, bool server, nng_tls_config **out)
 {
@@ -40,15 +59,14 @@ static int tls_config(const jpl_net_tls *tls, bool server, nng_tls_config **out)
     if (rv != 0)
         return rv;
     if (server && tls && tls->cert_file && tls->key_file)
-        rv = nng_tls_config_cert_key_file(cfg, tls->cert_file, tls->key_file);
+        rv = load_own_cert(cfg, tls->cert_file, tls->key_file);
     else if (server)
         rv = NNG_EINVAL; /* a TLS server needs a certificate */
     if (rv == 0 && tls && tls->ca_file)
         rv = nng_tls_config_ca_file(cfg, tls->ca_file);
     if (rv == 0)
-        rv = nng_tls_config_auth_mode(cfg, (!server && tls && tls->ca_file)
-                                               ? NNG_TLS_AUTH_MODE_REQUIRED
-                                               : NNG_TLS_AUTH_MODE_NONE);
+        rv = nng_tls_config_auth_mode(cfg,
+                                      server ? NNG_TLS_AUTH_MODE_NONE : NNG_TLS_AUTH_MODE_REQUIRED);
     if (rv == 0 && !server && tls && tls->server_name)
         rv = nng_tls_config_server_name(cfg, tls->server_name);
     if (rv != 0) {
@@ -89,6 +107,11 @@ static jpl_err listen_on(jpl_net_sock *s, const char *url, const jpl_net_tls *tl
  * itself if the connection drops later. */
 static jpl_err dial_to(jpl_net_sock *s, const char *url, const jpl_net_tls *tls, jpl_error *e)
 {
+    if (is_tls(url) && (tls == NULL || tls->ca_file == NULL))
+        return jpl_fail(e, JPL_ERR_USAGE,
+                        "%s: a TLS connection needs the CA that signed the "
+                        "server's certificate (--tls-ca FILE)",
+                        url);
     nng_dialer d;
     int rv = nng_dialer_create(&d, s->sock, url);
     if (rv == 0 && is_tls(url)) {

@@ -11,6 +11,7 @@ PACKAGES=(
   libsodium-dev
   libjansson-dev
   clang-format
+  openssl
 )
 
 missing=()

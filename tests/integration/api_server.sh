@@ -122,5 +122,23 @@ for _ in $(seq 50); do "$BIN" status --url "tcp://127.0.0.1:$PORT" >/dev/null 2>
 check "anonymous local read over TCP loopback" 0 "$BIN" read --url "tcp://127.0.0.1:$PORT" --count 2
 kill -TERM "$SERVER"; wait "$SERVER"
 
+# TLS beyond loopback: the client verifies the server's certificate against --tls-ca
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+  -keyout "$WORK/tls.key" -out "$WORK/tls.crt" -subj "/CN=localhost" \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+  -keyout "$WORK/other.key" -out "$WORK/other.crt" -subj "/CN=localhost" >/dev/null 2>&1
+T="tls+tcp://127.0.0.1:$((PORT + 2))"
+"$BIN" serve --data "$L" --rep "$T" --pub "tls+tcp://127.0.0.1:$((PORT + 3))" \
+  --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" 2>>"$WORK/serve.log" &
+SERVER=$!
+for _ in $(seq 50); do "$BIN" status --url "$T" --tls-ca "$WORK/tls.crt" >/dev/null 2>&1 && break; sleep 0.1; done
+check "status over TLS" 0 "$BIN" status --url "$T" --tls-ca "$WORK/tls.crt"
+check "authenticated read over TLS" 0 "$BIN" read --url "$T" --tls-ca "$WORK/tls.crt" --auth-key "$WORK/auditor.key" --count 2
+check "TLS without a CA is refused" 2 "$BIN" status --url "$T"
+check "TLS with the wrong CA fails" 19 "$BIN" status --url "$T" --tls-ca "$WORK/other.crt"
+kill -TERM "$SERVER"; wait "$SERVER"
+check "serve refuses TLS without a certificate" 19 "$BIN" serve --data "$L" --rep "$T"
+
 echo "api_server: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
