@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "cli.h"
 #include "jpl/codec.h"
 #include "jpl/event_json.h"
@@ -20,9 +21,8 @@
 #include "jpl/verify.h"
 
 #define BENCH_BATCH 1000
-#define REPEATS 3
 
-static double now_s(void)
+double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -35,14 +35,14 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double median3(double v[REPEATS])
+double median3(double v[REPEATS])
 {
     qsort(v, REPEATS, sizeof v[0], cmp_double);
     return v[REPEATS / 2];
 }
 
 /* Signed envelopes of n activity_defined events by signer. */
-static jpl_bytes *make_events(const jpl_note_signer *s, size_t n, size_t offset)
+jpl_bytes *make_events(const jpl_note_signer *s, size_t n, size_t offset)
 {
     jpl_bytes *envs = calloc(n, sizeof *envs);
     if (envs == NULL)
@@ -109,7 +109,7 @@ static double bench_append(jpl_ledger *l, jpl_bytes *envs, size_t n)
 }
 
 /* Raw single-core Ed25519 verification of the same envelopes (the reference for verify). */
-static double bench_raw_verify(jpl_bytes *envs, size_t n)
+double bench_raw_verify(jpl_bytes *envs, size_t n)
 {
     double t0 = now_s();
     size_t ok = 0;
@@ -243,9 +243,9 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 int cmd_bench(int argc, char **argv);
 int cmd_bench(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "ledger") != 0)
-        return cli_usage_error("bench", "say 'bench ledger' (other benchmarks come with their "
-                                        "features)");
+    if (argc < 2 || (strcmp(argv[1], "ledger") != 0 && strcmp(argv[1], "ingest") != 0 &&
+                     strcmp(argv[1], "query") != 0))
+        return cli_usage_error("bench", "say 'bench ledger', 'bench ingest' or 'bench query'");
     static const struct option opts[] = {
         {"events", required_argument, 0, 'n'}, {"dir", required_argument, 0, 'd'}, {0, 0, 0, 0}};
     uint64_t events = 50000;
@@ -277,7 +277,8 @@ int cmd_bench(int argc, char **argv)
         dir = path;
     }
     fprintf(stderr, "bench: ledger in %s\n", dir);
-    int rc = bench_ledger(dir, events);
+    int rc = strcmp(argv[1], "ledger") == 0 ? bench_ledger(dir, events)
+                                            : bench_api(argv[1], dir, events);
     if (dir == path)
         nftw(tmpl, remove_entry, 16, FTW_DEPTH | FTW_PHYS); /* our own temporary directory */
     return rc;
