@@ -32,6 +32,16 @@ static jpl_err unpack(const ProtobufCMessageDescriptor *d, const uint8_t *buf, s
         protobuf_c_message_free_unpacked(m, NULL);
         return jpl_fail(e, JPL_ERR_BAD_INPUT, "%s has fields this ledger does not know", what);
     }
+    /* Only canonical encodings: C strings stop at a NUL byte, so a string with an embedded NUL
+     * (or a repeated field, or padding) would mean one thing here and another to every other
+     * decoder of the same signed bytes. Re-encoding must give back exactly the input length. */
+    if (protobuf_c_message_get_packed_size(m) != len) {
+        protobuf_c_message_free_unpacked(m, NULL);
+        return jpl_fail(e, JPL_ERR_BAD_INPUT,
+                        "%s is not canonically encoded (a string with a NUL byte, a repeated "
+                        "field or other non-canonical bytes)",
+                        what);
+    }
     *out = m;
     return JPL_OK;
 }

@@ -119,11 +119,31 @@ bool jpl_base64_encode(char *out, size_t outcap, const void *data, size_t len)
     return true;
 }
 
+/* 1 if lo <= c <= hi, without a data-dependent branch (seeds of signer keys pass here). */
+static unsigned in_range(unsigned c, unsigned lo, unsigned hi)
+{
+    return (unsigned)((c - lo) <= (hi - lo));
+}
+
+/* libsodium 1.0.18 decodes bytes >= 0x80 as '/', which would let one base64 text have many
+ * spellings; only the RFC 4648 alphabet and padding are accepted. */
+static bool base64_alphabet_only(const char *s, size_t len)
+{
+    unsigned bad = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned c = (unsigned char)s[i];
+        unsigned ok = in_range(c, 'A', 'Z') | in_range(c, 'a', 'z') | in_range(c, '0', '9') |
+                      in_range(c, '+', '+') | in_range(c, '/', '/') | in_range(c, '=', '=');
+        bad |= ok ^ 1u;
+    }
+    return bad == 0;
+}
+
 bool jpl_base64_decode(uint8_t *out, size_t outcap, size_t *len_out, const char *s, size_t slen)
 {
     size_t n = 0;
     const char *end = NULL;
-    if (slen % 4 != 0)
+    if (slen % 4 != 0 || !base64_alphabet_only(s, slen))
         return false;
     if (sodium_base642bin(out, outcap, s, slen, NULL, &n, &end, sodium_base64_VARIANT_ORIGINAL) !=
         0)

@@ -46,14 +46,4 @@ bool fuzz_wire_strings_clean(const ProtobufCMessageDescriptor *d, const uint8_t 
  */
 void fuzz_check_event_bytes(const uint8_t *buf, size_t len);
 
-/*
- * True if the environment variable JPL_FUZZ_KNOWN_BUGS=1 is set: the harnesses then waive the
- * checks of the known, reported findings (tests/fuzz/README.md, "Known findings") so that a
- * fuzzing run can look past them. Never set it in test runs.
- */
-bool fuzz_waive_known_bugs(void);
-
-/* True if text[0..len) holds a byte >= 0x80. */
-bool fuzz_has_high_byte(const char *text, size_t len);
-
 #endif

@@ -84,13 +84,6 @@ static void parse_as_text(const char *text, size_t len)
     size_t n = 0;
     FUZZ_CHECK(jpl_checkpoint_format(cp.origin, cp.size, cp.root, buf, sizeof buf, &n, &e) ==
                JPL_OK);
-    /* Known finding (README): non-ASCII bytes pass as base64 '/'; waivable while unfixed. */
-    const char *root_line = memchr(text + olen + 1, '\n', cp.ext_off - olen - 1);
-    FUZZ_CHECK(root_line != NULL);
-    root_line++;
-    if (fuzz_waive_known_bugs() &&
-        fuzz_has_high_byte(root_line, (size_t)(text + cp.ext_off - root_line)))
-        return;
     FUZZ_CHECK(n == cp.ext_off && memcmp(buf, text, n) == 0);
     FUZZ_CHECK(jpl_checkpoint_parse(buf, n, &again, &e) == JPL_OK);
     FUZZ_CHECK(strcmp(again.origin, cp.origin) == 0 && again.size == cp.size &&
@@ -116,9 +109,7 @@ static void open_as_signed(const char *note, size_t len)
     size_t n = 0;
     FUZZ_CHECK(jpl_checkpoint_format(cp.origin, cp.size, cp.root, buf, sizeof buf, &n, &e) ==
                JPL_OK);
-    /* Known finding (README): non-ASCII bytes pass as base64 '/'; waivable while unfixed. */
-    if (!(fuzz_waive_known_bugs() && fuzz_has_high_byte(note, cp.ext_off)))
-        FUZZ_CHECK(n == cp.ext_off && memcmp(buf, note, n) == 0);
+    FUZZ_CHECK(n == cp.ext_off && memcmp(buf, note, n) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

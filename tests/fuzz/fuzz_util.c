@@ -87,24 +87,6 @@ bool fuzz_wire_strings_clean(const ProtobufCMessageDescriptor *d, const uint8_t 
     return walk(d, buf, len, 0);
 }
 
-bool fuzz_waive_known_bugs(void)
-{
-    static int waive = -1;
-    if (waive < 0) {
-        const char *v = getenv("JPL_FUZZ_KNOWN_BUGS");
-        waive = v != NULL && strcmp(v, "1") == 0;
-    }
-    return waive != 0;
-}
-
-bool fuzz_has_high_byte(const char *text, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)text[i] >= 0x80)
-            return true;
-    return false;
-}
-
 void fuzz_check_event_bytes(const uint8_t *buf, size_t len)
 {
     Jpl__Event *ev = NULL, *ev2 = NULL;
@@ -118,8 +100,7 @@ void fuzz_check_event_bytes(const uint8_t *buf, size_t len)
     }
     FUZZ_CHECK(ev != NULL && ev->event_id.len == JPL_EVENT_ID_LEN);
     FUZZ_CHECK(ev->body_case != JPL__EVENT__BODY__NOT_SET);
-    if (!fuzz_waive_known_bugs())
-        FUZZ_CHECK(fuzz_wire_strings_clean(&jpl__event__descriptor, buf, len));
+    FUZZ_CHECK(fuzz_wire_strings_clean(&jpl__event__descriptor, buf, len));
     uint8_t *b1 = NULL, *b2 = NULL;
     size_t n1 = 0, n2 = 0;
     rc = jpl_codec_event_encode(ev, &b1, &n1, &e);

@@ -92,6 +92,10 @@ static void test_base64_hex(void)
     CHECK(!jpl_base64_decode(out, sizeof out, &n, "Zm8", 3));
     CHECK(!jpl_base64_decode(out, sizeof out, &n, "Zm8*", 4));
     CHECK(!jpl_base64_decode(out, 1, &n, "Zm9vYmFy", 8));
+    /* bytes outside the alphabet, which libsodium 1.0.18 would read as '/' */
+    CHECK(!jpl_base64_decode(out, sizeof out, &n, "QUJ\xd8", 4));
+    CHECK(!jpl_base64_decode(out, sizeof out, &n, "Zm9v\xc9\xadmF", 8));
+    CHECK(!jpl_base64_decode(out, sizeof out, &n, "Zm 8", 4));
     char hex[9];
     jpl_hex_encode(hex, "\x01\xab\xff\x00", 4);
     CHECK_STREQ(hex, "01abff00");
