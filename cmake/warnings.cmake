@@ -19,7 +19,7 @@ endif()
 
 # Generated code (protoc-c output) gets no project warnings.
 add_library(jpl_generated_flags INTERFACE)
-if(JPL_SANITIZE)
+if(JPL_SANITIZE OR JPL_FUZZ)
   target_compile_options(jpl_generated_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer)
   target_link_options(jpl_generated_flags INTERFACE -fsanitize=address,undefined)
 endif()
