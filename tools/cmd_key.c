@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "jpl/client.h"
 #include "jpl/codec.h"
 #include "jpl/event_json.h"
 #include "jpl/keyfile.h"
@@ -24,8 +25,8 @@ static int role_from_name(const char *name)
 }
 
 /* Encodes, signs and appends one event; prints the result line. */
-static int append_one(const char *cmd, jpl_ledger *l, const jpl_note_signer *signer, Jpl__Event *ev,
-                      bool json)
+static int append_one(const char *cmd, jpl_ledger *l, jpl_client *client,
+                      const jpl_note_signer *signer, Jpl__Event *ev, bool json)
 {
     uint8_t id[16];
     jpl_uuid_v4(id);
@@ -39,7 +40,8 @@ static int append_one(const char *cmd, jpl_ledger *l, const jpl_note_signer *sig
     jpl_err rc = jpl_event_seal(ev, signer->pk, signer->sk, &envb, &envlen, &e);
     if (rc == JPL_OK) {
         jpl_bytes raw = {envb, envlen};
-        rc = jpl_ledger_append(l, &raw, 1, &res, &e);
+        rc = client ? cli_remote_append(client, &raw, 1, &res, &e)
+                    : jpl_ledger_append(l, &raw, 1, &res, &e);
     }
     free(envb);
     if (rc != JPL_OK)
@@ -116,8 +118,11 @@ int cmd_key(int argc, char **argv)
                                          {"role", required_argument, 0, 'r'},
                                          {"reason", required_argument, 0, 'w'},
                                          {"json", no_argument, 0, 'j'},
+                                         {"url", required_argument, 0, 'u'},
+                                         {"tls-ca", required_argument, 0, 'c'},
                                          {0, 0, 0, 0}};
     const char *data = NULL, *key = NULL, *vkey = NULL, *role = NULL, *reason = NULL;
+    cli_remote remote = {0};
     bool json = false;
     int c;
     opterr = 0;
@@ -126,6 +131,12 @@ int cmd_key(int argc, char **argv)
         switch (c) {
         case 'd':
             data = optarg;
+            break;
+        case 'u':
+            remote.url = optarg;
+            break;
+        case 'c':
+            remote.tls_ca = optarg;
             break;
         case 'k':
             key = optarg;
@@ -170,7 +181,14 @@ int cmd_key(int argc, char **argv)
     if ((rc = jpl_keyfile_read_signer(key, &signer, &e)) != JPL_OK)
         return cli_fail("key", rc, "--key: %s", e.msg);
     jpl_ledger *l = NULL;
-    if ((rc = jpl_ledger_open(dir, true, &l, &e)) != JPL_OK) {
+    jpl_client *client = NULL;
+    if (remote.url) {
+        int crc = cli_connect("key", &remote, &client);
+        if (crc != JPL_OK) {
+            jpl_note_signer_wipe(&signer);
+            return crc;
+        }
+    } else if ((rc = jpl_ledger_open(dir, true, &l, &e)) != JPL_OK) {
         jpl_note_signer_wipe(&signer);
         return cli_fail("key", rc, "%s", e.msg);
     }
@@ -189,8 +207,9 @@ int cmd_key(int argc, char **argv)
         ev.body_case = JPL__EVENT__BODY_KEY_REVOKED;
         ev.key_revoked = &kv;
     }
-    int ret = append_one("key", l, &signer, &ev, json);
+    int ret = append_one("key", l, client, &signer, &ev, json);
     jpl_ledger_close(l);
+    jpl_client_close(client);
     jpl_note_signer_wipe(&signer);
     return ret;
 }

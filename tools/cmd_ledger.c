@@ -248,45 +248,6 @@ static void clear_pending(append_ctx *a)
     a->n = 0;
 }
 
-/* Appends through the server; fills res like jpl_ledger_append (failing index included). */
-static jpl_err remote_append(jpl_client *c, const jpl_bytes *envs, size_t n, jpl_append_result *res,
-                             jpl_error *e)
-{
-    ProtobufCBinaryData *items = calloc(n, sizeof *items);
-    if (items == NULL)
-        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        items[i] = (ProtobufCBinaryData){envs[i].len, (uint8_t *)envs[i].data};
-    Jpl__AppendRequest ar = JPL__APPEND_REQUEST__INIT;
-    ar.envelopes = items;
-    ar.n_envelopes = n;
-    Jpl__Request req = JPL__REQUEST__INIT;
-    req.op_case = JPL__REQUEST__OP_APPEND;
-    req.append = &ar;
-    Jpl__Response *resp = NULL;
-    jpl_err rc = jpl_client_call(c, &req, &resp, e);
-    free(items);
-    const Jpl__AppendResponse *out =
-        resp && resp->result_case == JPL__RESPONSE__RESULT_APPEND ? resp->append : NULL;
-    if (rc != JPL_OK && out && out->has_failed_index && out->failed_index < n)
-        res[out->failed_index].code = rc;
-    if (rc == JPL_OK && (out == NULL || out->n_results != n))
-        rc = jpl_fail(e, JPL_ERR_BAD_INPUT, "the server answered %zu results for %zu events",
-                      out ? out->n_results : 0, n);
-    for (size_t i = 0; rc == JPL_OK && i < n; i++) {
-        const Jpl__AppendResult *r = out->results[i];
-        res[i].code = JPL_OK;
-        res[i].seq = r->seq;
-        res[i].duplicate = r->has_duplicate && r->duplicate;
-        if (r->event_id.len == 16)
-            memcpy(res[i].event_id, r->event_id.data, 16);
-        if (r->leaf_hash.len == 32)
-            memcpy(res[i].leaf_hash, r->leaf_hash.data, 32);
-    }
-    jpl_codec_response_free(resp);
-    return rc;
-}
-
 static int flush_batch(append_ctx *a)
 {
     if (a->n == 0)
@@ -295,7 +256,7 @@ static int flush_batch(append_ctx *a)
     if (res == NULL)
         return cli_fail("append", JPL_ERR_INTERNAL, "out of memory");
     jpl_error e = {0};
-    jpl_err rc = a->client ? remote_append(a->client, a->envs, a->n, res, &e)
+    jpl_err rc = a->client ? cli_remote_append(a->client, a->envs, a->n, res, &e)
                            : jpl_ledger_append(a->ledger, a->envs, a->n, res, &e);
     if (rc == JPL_OK) {
         for (size_t i = 0; i < a->n; i++) {

@@ -56,6 +56,7 @@ static const jpl_command COMMANDS[] = {
      "usage: jpledger key register --key ADMIN.key --vkey VKEY|FILE --role ROLE [--data DIR]\n"
      "       jpledger key revoke --key ADMIN.key --vkey VKEY|FILE [--reason TEXT] [--data DIR]\n"
      "       jpledger key list [--data DIR] [--json]\n"
+     "  register and revoke also take --url URL [--tls-ca FILE] to go through a server\n"
      "  roles: admin, hr, supervisor, lms, verifier, auditor\n" DATA_OPT JSON_OPT,
      cmd_key},
     {"policy", "set the JP policy for a year (admin)", "usage: jpledger policy set ...\n", NULL},

@@ -85,9 +85,15 @@ check "read with an hr key" 0 "$BIN" read "${U[@]}" --auth-key "$WORK/hr.key" --
 check "read with the auditor key" 0 "$BIN" read "${U[@]}" --auth-key "$WORK/auditor.key" --from 5 --count 3 --json
 [ "$(wc -l < "$WORK/out")" -eq 3 ] && ok || bad "read --count 3 via the server"
 
+check "register a key through the server" 0 "$BIN" key register "${U[@]}" --key "$L/keys/admin.key" --vkey "$WORK/outsider.key.pub" --role auditor
+check "the newly registered key reads" 0 "$BIN" read "${U[@]}" --auth-key "$WORK/outsider.key" --count 1
+check "key registration signed by hr is refused by the server" 8 "$BIN" key register "${U[@]}" --key "$WORK/hr.key" --vkey "$WORK/outsider.key.pub" --role hr
+
 # appends are authorised by their signatures
 echo '{"type":"employee_registered","nip":"198503122009031001","kind":"pns","unit":"Biro Umum"}' > "$WORK/emp.ndjson"
-check "append signed by an unregistered key" 6 "$BIN" append "${U[@]}" --key "$WORK/outsider.key" "$WORK/emp.ndjson"
+check "append signed by a key of a role that issues nothing" 8 "$BIN" append "${U[@]}" --key "$WORK/outsider.key" "$WORK/emp.ndjson"
+"$BIN" keygen --name stranger.test --out "$WORK/stranger.key" >/dev/null 2>&1
+check "append signed by an unregistered key" 6 "$BIN" append "${U[@]}" --key "$WORK/stranger.key" "$WORK/emp.ndjson"
 check "append signed by a key of the wrong role" 8 "$BIN" append "${U[@]}" --key "$WORK/lms.key" "$WORK/emp.ndjson"
 check "append by hr" 0 "$BIN" append "${U[@]}" --key "$WORK/hr.key" "$WORK/emp.ndjson"
 check "retried append is idempotent through the server" 0 "$BIN" append "${U[@]}" --key "$WORK/lms.key" --json "$WORK/c1.ndjson"
