@@ -17,6 +17,8 @@ check() { # check DESC WANT_EXIT CMD...
 }
 L=$WORK/ledger
 REP="ipc://$WORK/rep.ipc"; PUB="ipc://$WORK/pub.ipc"
+# never leave a server or subscriber behind (they would hold ctest's output pipe open)
+trap 'kill -9 $(jobs -p) 2>/dev/null' EXIT
 U=(--url "$REP")
 
 "$BIN" init --data "$L" >/dev/null || { echo "init failed"; exit 1; }
@@ -25,7 +27,7 @@ for k in hr lms auditor; do
   "$BIN" key register --data "$L" --key "$L/keys/admin.key" --vkey "$WORK/$k.key.pub" --role "$k" >/dev/null || bad "register $k"
 done
 
-"$BIN" serve --data "$L" --rep "$REP" --pub "$PUB" 2>"$WORK/serve.log" &
+"$BIN" serve --data "$L" --rep "$REP" --pub "$PUB" >/dev/null 2>"$WORK/serve.log" &
 SERVER=$!
 for _ in $(seq 50); do "$BIN" status "${U[@]}" >/dev/null 2>&1 && break; sleep 0.1; done
 check "status" 0 "$BIN" status "${U[@]}" --json
@@ -122,7 +124,7 @@ check "verify after the server stopped" 0 "$BIN" verify --data "$L"
 
 # anonymous reads from local peers, when the operator allows them (TCP loopback)
 PORT=$(( 20000 + ($$ % 20000) ))
-"$BIN" serve --data "$L" --rep "tcp://127.0.0.1:$PORT" --pub "tcp://127.0.0.1:$((PORT + 1))" --anonymous-local 2>>"$WORK/serve.log" &
+"$BIN" serve --data "$L" --rep "tcp://127.0.0.1:$PORT" --pub "tcp://127.0.0.1:$((PORT + 1))" --anonymous-local >/dev/null 2>>"$WORK/serve.log" &
 SERVER=$!
 for _ in $(seq 50); do "$BIN" status --url "tcp://127.0.0.1:$PORT" >/dev/null 2>&1 && break; sleep 0.1; done
 check "anonymous local read over TCP loopback" 0 "$BIN" read --url "tcp://127.0.0.1:$PORT" --count 2
@@ -136,7 +138,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -keyout "$WORK/other.key" -out "$WORK/other.crt" -subj "/CN=localhost" >/dev/null 2>&1
 T="tls+tcp://127.0.0.1:$((PORT + 2))"
 "$BIN" serve --data "$L" --rep "$T" --pub "tls+tcp://127.0.0.1:$((PORT + 3))" \
-  --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" 2>>"$WORK/serve.log" &
+  --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" >/dev/null 2>>"$WORK/serve.log" &
 SERVER=$!
 for _ in $(seq 50); do "$BIN" status --url "$T" --tls-ca "$WORK/tls.crt" >/dev/null 2>&1 && break; sleep 0.1; done
 check "status over TLS" 0 "$BIN" status --url "$T" --tls-ca "$WORK/tls.crt"
