@@ -129,65 +129,65 @@ static jpl_err dial_to(jpl_net_sock *s, const char *url, const jpl_net_tls *tls,
     return JPL_OK;
 }
 
-static jpl_net_sock *new_sock(void)
+/* Opens a socket of one protocol; the caller sets its options, then calls finish(). */
+static jpl_err open_sock(int (*open_fn)(nng_socket *), const char *what, const char *url,
+                         jpl_net_sock **out, jpl_error *e)
 {
-    return calloc(1, sizeof(jpl_net_sock));
+    jpl_net_sock *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    int rv = open_fn(&s->sock);
+    if (rv != 0) {
+        free(s);
+        return nng_fail(e, rv, what, url);
+    }
+    *out = s;
+    return JPL_OK;
+}
+
+/* Listens or dials s at url; on failure closes s. */
+static jpl_err finish(jpl_net_sock *s, bool listen, const char *url, const jpl_net_tls *tls,
+                      jpl_net_sock **out, jpl_error *e)
+{
+    jpl_err rc = listen ? listen_on(s, url, tls, e) : dial_to(s, url, tls, e);
+    if (rc != JPL_OK) {
+        jpl_net_close(s);
+        return rc;
+    }
+    *out = s;
+    return JPL_OK;
 }
 
 jpl_err jpl_net_listen_rep(const char *url, size_t max_msg, const jpl_net_tls *tls,
                            jpl_net_sock **out, jpl_error *e)
 {
-    jpl_net_sock *s = new_sock();
-    if (s == NULL)
-        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
-    int rv = nng_rep0_open(&s->sock);
-    if (rv != 0) {
-        free(s);
-        return nng_fail(e, rv, "open REP socket for", url);
-    }
+    jpl_net_sock *s = NULL;
+    jpl_err rc = open_sock(nng_rep0_open, "open REP socket for", url, &s, e);
+    if (rc != JPL_OK)
+        return rc;
     nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, max_msg);
     nng_pipe_notify(s->sock, NNG_PIPE_EV_REM_POST, pipe_event, s);
-    jpl_err rc = listen_on(s, url, tls, e);
-    if (rc != JPL_OK) {
-        jpl_net_close(s);
-        return rc;
-    }
-    *out = s;
-    return JPL_OK;
+    return finish(s, true, url, tls, out, e);
 }
 
 jpl_err jpl_net_listen_pub(const char *url, const jpl_net_tls *tls, jpl_net_sock **out,
                            jpl_error *e)
 {
-    jpl_net_sock *s = new_sock();
-    if (s == NULL)
-        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
-    int rv = nng_pub0_open(&s->sock);
-    if (rv != 0) {
-        free(s);
-        return nng_fail(e, rv, "open PUB socket for", url);
-    }
-    nng_socket_set_int(s->sock, NNG_OPT_SENDBUF, 1024);
-    jpl_err rc = listen_on(s, url, tls, e);
-    if (rc != JPL_OK) {
-        jpl_net_close(s);
+    jpl_net_sock *s = NULL;
+    jpl_err rc = open_sock(nng_pub0_open, "open PUB socket for", url, &s, e);
+    if (rc != JPL_OK)
         return rc;
-    }
-    *out = s;
-    return JPL_OK;
+    nng_socket_set_int(s->sock, NNG_OPT_SENDBUF, 1024);
+    return finish(s, true, url, tls, out, e);
 }
 
 jpl_err jpl_net_dial_req(const char *url, size_t max_msg, int timeout_ms, const jpl_net_tls *tls,
                          jpl_net_sock **out, jpl_error *e)
 {
-    jpl_net_sock *s = new_sock();
-    if (s == NULL)
-        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
-    int rv = nng_req0_open(&s->sock);
-    if (rv != 0) {
-        free(s);
-        return nng_fail(e, rv, "open REQ socket for", url);
-    }
+    jpl_net_sock *s = NULL;
+    jpl_err rc = open_sock(nng_req0_open, "open REQ socket for", url, &s, e);
+    if (rc != JPL_OK)
+        return rc;
     nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, max_msg);
     if (timeout_ms > 0) {
         nng_socket_set_ms(s->sock, NNG_OPT_RECVTIMEO, timeout_ms);
@@ -195,35 +195,23 @@ jpl_err jpl_net_dial_req(const char *url, size_t max_msg, int timeout_ms, const 
     }
     /* a request is never resent: appends are idempotent, but only the caller knows its bytes */
     nng_socket_set_ms(s->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-    jpl_err rc = dial_to(s, url, tls, e);
-    if (rc != JPL_OK) {
-        jpl_net_close(s);
-        return rc;
-    }
-    *out = s;
-    return JPL_OK;
+    return finish(s, false, url, tls, out, e);
 }
 
 jpl_err jpl_net_dial_sub(const char *url, const char *prefix, const jpl_net_tls *tls,
                          jpl_net_sock **out, jpl_error *e)
 {
-    jpl_net_sock *s = new_sock();
-    if (s == NULL)
-        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
-    int rv = nng_sub0_open(&s->sock);
-    if (rv != 0) {
-        free(s);
-        return nng_fail(e, rv, "open SUB socket for", url);
-    }
-    nng_socket_set_int(s->sock, NNG_OPT_RECVBUF, 1024);
-    rv = nng_socket_set(s->sock, NNG_OPT_SUB_SUBSCRIBE, prefix, strlen(prefix));
-    jpl_err rc = rv ? nng_fail(e, rv, "subscribe on", url) : dial_to(s, url, tls, e);
-    if (rc != JPL_OK) {
-        jpl_net_close(s);
+    jpl_net_sock *s = NULL;
+    jpl_err rc = open_sock(nng_sub0_open, "open SUB socket for", url, &s, e);
+    if (rc != JPL_OK)
         return rc;
+    nng_socket_set_int(s->sock, NNG_OPT_RECVBUF, 1024);
+    int rv = nng_socket_set(s->sock, NNG_OPT_SUB_SUBSCRIBE, prefix, strlen(prefix));
+    if (rv != 0) {
+        jpl_net_close(s);
+        return nng_fail(e, rv, "subscribe on", url);
     }
-    *out = s;
-    return JPL_OK;
+    return finish(s, false, url, tls, out, e);
 }
 
 void jpl_net_close(jpl_net_sock *s)

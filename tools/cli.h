@@ -33,6 +33,10 @@ json_t *entry_json(const uint8_t *bytes, size_t len, jpl_error *e, jpl_err *rc);
 void print_entry_text(json_t *o);
 json_t *path_json(const uint8_t (*path)[32], size_t n);
 void print_proof(json_t *o, bool json);
+json_t *inclusion_json(uint64_t seq, uint64_t size, const uint8_t leaf[32], const uint8_t root[32],
+                       const uint8_t (*path)[32], size_t n);
+json_t *consistency_json(uint64_t m, uint64_t n, const uint8_t r1[32], const uint8_t r2[32],
+                         const uint8_t (*path)[32], size_t np);
 
 /* Client-side connection options shared by every --url command. */
 typedef struct {

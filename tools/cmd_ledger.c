@@ -572,6 +572,30 @@ json_t *path_json(const uint8_t (*path)[32], size_t n)
     return a;
 }
 
+json_t *inclusion_json(uint64_t seq, uint64_t size, const uint8_t leaf[32], const uint8_t root[32],
+                       const uint8_t (*path)[32], size_t n)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "seq", json_integer((json_int_t)seq));
+    json_object_set_new(o, "tree_size", json_integer((json_int_t)size));
+    json_object_set_new(o, "leaf_hash", cli_json_hex(leaf, 32));
+    json_object_set_new(o, "root", cli_json_hex(root, 32));
+    json_object_set_new(o, "path", path_json(path, n));
+    return o;
+}
+
+json_t *consistency_json(uint64_t m, uint64_t n, const uint8_t r1[32], const uint8_t r2[32],
+                         const uint8_t (*path)[32], size_t np)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "from", json_integer((json_int_t)m));
+    json_object_set_new(o, "to", json_integer((json_int_t)n));
+    json_object_set_new(o, "root_from", cli_json_hex(r1, 32));
+    json_object_set_new(o, "root_to", cli_json_hex(r2, 32));
+    json_object_set_new(o, "path", path_json(path, np));
+    return o;
+}
+
 void print_proof(json_t *o, bool json)
 {
     if (json) {
@@ -612,13 +636,7 @@ static int prove_inclusion(jpl_ledger *l, uint64_t seq, uint64_t size, bool json
         return report("prove", rc, &e);
     jpl_merkle_hash_leaf(leaf, bytes, len);
     free(bytes);
-    json_t *o = json_object();
-    json_object_set_new(o, "seq", json_integer((json_int_t)seq));
-    json_object_set_new(o, "tree_size", json_integer((json_int_t)size));
-    json_object_set_new(o, "leaf_hash", cli_json_hex(leaf, 32));
-    json_object_set_new(o, "root", cli_json_hex(root, 32));
-    json_object_set_new(o, "path", path_json((const uint8_t(*)[32])path, n));
-    print_proof(o, json);
+    print_proof(inclusion_json(seq, size, leaf, root, (const uint8_t(*)[32])path, n), json);
     return JPL_OK;
 }
 
@@ -634,13 +652,7 @@ static int prove_consistency(jpl_ledger *l, uint64_t m, uint64_t n, bool json)
         rc = jpl_ledger_root(l, n, r2, &e);
     if (rc != JPL_OK)
         return report("prove", rc, &e);
-    json_t *o = json_object();
-    json_object_set_new(o, "from", json_integer((json_int_t)m));
-    json_object_set_new(o, "to", json_integer((json_int_t)n));
-    json_object_set_new(o, "root_from", cli_json_hex(r1, 32));
-    json_object_set_new(o, "root_to", cli_json_hex(r2, 32));
-    json_object_set_new(o, "path", path_json((const uint8_t(*)[32])path, np));
-    print_proof(o, json);
+    print_proof(consistency_json(m, n, r1, r2, (const uint8_t(*)[32])path, np), json);
     return JPL_OK;
 }
 

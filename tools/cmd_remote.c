@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "jpl/client.h"
 #include "jpl/event_json.h"
+#include "jpl/merkle.h"
 #include "jpl/server.h"
 
 static int call_or_fail(const char *cmd, jpl_client *c, const Jpl__Request *req,
@@ -99,17 +100,21 @@ int remote_checkpoint(const cli_remote *r)
     return ret;
 }
 
-static json_t *bytes_json(const ProtobufCBinaryData *b)
+/* A proof from the wire: every element must be 32 bytes (checked by the Merkle module). */
+static bool wire_path(ProtobufCBinaryData *elems, size_t n, uint8_t path[JPL_MERKLE_MAX_PATH][32],
+                      size_t *n_out)
 {
-    return cli_json_hex(b->data, b->len);
+    jpl_bytes tmp[JPL_MERKLE_MAX_PATH];
+    if (n > JPL_MERKLE_MAX_PATH)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = (jpl_bytes){elems[i].data, elems[i].len};
+    return jpl_merkle_proof_parse(tmp, n, path, n_out, NULL) == JPL_OK;
 }
 
-static json_t *paths_json(ProtobufCBinaryData *p, size_t n)
+static bool is_hash(const ProtobufCBinaryData *b)
 {
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, bytes_json(&p[i]));
-    return a;
+    return b->len == 32;
 }
 
 int remote_prove_inclusion(const cli_remote *r, uint64_t seq, bool has_size, uint64_t size,
@@ -129,13 +134,15 @@ int remote_prove_inclusion(const cli_remote *r, uint64_t seq, bool has_size, uin
         ret = call_or_fail("prove", c, &req, &resp);
     if (ret == JPL_OK && resp->result_case == JPL__RESPONSE__RESULT_INCLUSION) {
         const Jpl__InclusionResponse *p = resp->inclusion;
-        json_t *o = json_object();
-        json_object_set_new(o, "seq", json_integer((json_int_t)p->seq));
-        json_object_set_new(o, "tree_size", json_integer((json_int_t)p->tree_size));
-        json_object_set_new(o, "leaf_hash", bytes_json(&p->leaf_hash));
-        json_object_set_new(o, "root", bytes_json(&p->root));
-        json_object_set_new(o, "path", paths_json(p->path, p->n_path));
-        print_proof(o, json);
+        uint8_t path[JPL_MERKLE_MAX_PATH][32];
+        size_t n = 0;
+        if (!is_hash(&p->leaf_hash) || !is_hash(&p->root) ||
+            !wire_path(p->path, p->n_path, path, &n))
+            ret = cli_fail("prove", JPL_ERR_BAD_INPUT, "the server sent a malformed proof");
+        else
+            print_proof(inclusion_json(p->seq, p->tree_size, p->leaf_hash.data, p->root.data,
+                                       (const uint8_t(*)[32])path, n),
+                        json);
     }
     jpl_codec_response_free(resp);
     jpl_client_close(c);
@@ -157,13 +164,15 @@ int remote_prove_consistency(const cli_remote *r, uint64_t m, uint64_t n, bool j
         ret = call_or_fail("prove", c, &req, &resp);
     if (ret == JPL_OK && resp->result_case == JPL__RESPONSE__RESULT_CONSISTENCY) {
         const Jpl__ConsistencyResponse *p = resp->consistency;
-        json_t *o = json_object();
-        json_object_set_new(o, "from", json_integer((json_int_t)p->from_size));
-        json_object_set_new(o, "to", json_integer((json_int_t)p->to_size));
-        json_object_set_new(o, "root_from", bytes_json(&p->root_from));
-        json_object_set_new(o, "root_to", bytes_json(&p->root_to));
-        json_object_set_new(o, "path", paths_json(p->path, p->n_path));
-        print_proof(o, json);
+        uint8_t path[JPL_MERKLE_MAX_PATH][32];
+        size_t np = 0;
+        if (!is_hash(&p->root_from) || !is_hash(&p->root_to) ||
+            !wire_path(p->path, p->n_path, path, &np))
+            ret = cli_fail("prove", JPL_ERR_BAD_INPUT, "the server sent a malformed proof");
+        else
+            print_proof(consistency_json(p->from_size, p->to_size, p->root_from.data,
+                                         p->root_to.data, (const uint8_t(*)[32])path, np),
+                        json);
     }
     jpl_codec_response_free(resp);
     jpl_client_close(c);
