@@ -7,6 +7,7 @@
 
 #include "jpl/client.h"
 #include "jpl/crypto.h"
+#include "jpl/event_json.h"
 #include "jpl/keyfile.h"
 
 bool cli_parse_u64(const char *s, uint64_t *out)
@@ -123,4 +124,39 @@ jpl_err cli_remote_append(jpl_client *c, const jpl_bytes *envs, size_t n, jpl_ap
     }
     jpl_codec_response_free(resp);
     return rc;
+}
+
+int cli_append_event(const char *cmd, jpl_ledger *l, struct jpl_client *client,
+                     const jpl_note_signer *signer, Jpl__Event *ev, bool json)
+{
+    uint8_t id[16];
+    jpl_uuid_v4(id);
+    ev->event_id.data = id;
+    ev->event_id.len = 16;
+    ev->issued_at_ms = jpl_now_ms();
+    uint8_t *envb = NULL;
+    size_t envlen = 0;
+    jpl_error e = {0};
+    jpl_append_result res;
+    jpl_err rc = jpl_event_seal(ev, signer->pk, signer->sk, &envb, &envlen, &e);
+    if (rc == JPL_OK) {
+        jpl_bytes raw = {envb, envlen};
+        rc = client ? cli_remote_append(client, &raw, 1, &res, &e)
+                    : jpl_ledger_append(l, &raw, 1, &res, &e);
+    }
+    free(envb);
+    if (rc != JPL_OK)
+        return cli_fail(cmd, rc, "%s", e.msg);
+    char idt[JPL_UUID_TEXT_LEN + 1];
+    jpl_uuid_format(idt, id);
+    if (json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "seq", json_integer((json_int_t)res.seq));
+        json_object_set_new(o, "event_id", json_string(idt));
+        json_object_set_new(o, "leaf_hash", cli_json_hex(res.leaf_hash, 32));
+        cli_print_json(o);
+    } else {
+        printf("seq %llu %s\n", (unsigned long long)res.seq, idt);
+    }
+    return JPL_OK;
 }

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "jpl/err.h"
 #include "jpl/ledger.h"
+#include "jpl/note.h"
 
 /* Parses a whole decimal uint64 (no sign, no junk); false on anything else. */
 bool cli_parse_u64(const char *s, uint64_t *out);
@@ -53,6 +54,11 @@ int cli_connect(const char *cmd, const cli_remote *r, struct jpl_client **out);
  * event's code included). */
 jpl_err cli_remote_append(struct jpl_client *c, const jpl_bytes *envs, size_t n,
                           jpl_append_result *res, jpl_error *e);
+
+/* Gives ev a fresh id and the current time, signs it with signer and appends it to l or through
+ * client; prints the result line (`seq N id` or JSON). Returns the exit code. */
+int cli_append_event(const char *cmd, jpl_ledger *l, struct jpl_client *client,
+                     const jpl_note_signer *signer, Jpl__Event *ev, bool json);
 
 /* The --url forms of read, checkpoint and prove (tools/cmd_remote.c). */
 int remote_read(const cli_remote *r, uint64_t from, uint64_t count, bool json);

@@ -24,42 +24,6 @@ static int role_from_name(const char *name)
     return 0;
 }
 
-/* Encodes, signs and appends one event; prints the result line. */
-static int append_one(const char *cmd, jpl_ledger *l, jpl_client *client,
-                      const jpl_note_signer *signer, Jpl__Event *ev, bool json)
-{
-    uint8_t id[16];
-    jpl_uuid_v4(id);
-    ev->event_id.data = id;
-    ev->event_id.len = 16;
-    ev->issued_at_ms = jpl_now_ms();
-    uint8_t *envb = NULL;
-    size_t envlen = 0;
-    jpl_error e = {0};
-    jpl_append_result res;
-    jpl_err rc = jpl_event_seal(ev, signer->pk, signer->sk, &envb, &envlen, &e);
-    if (rc == JPL_OK) {
-        jpl_bytes raw = {envb, envlen};
-        rc = client ? cli_remote_append(client, &raw, 1, &res, &e)
-                    : jpl_ledger_append(l, &raw, 1, &res, &e);
-    }
-    free(envb);
-    if (rc != JPL_OK)
-        return cli_fail(cmd, rc, "%s", e.msg);
-    char idt[JPL_UUID_TEXT_LEN + 1];
-    jpl_uuid_format(idt, id);
-    if (json) {
-        json_t *o = json_object();
-        json_object_set_new(o, "seq", json_integer((json_int_t)res.seq));
-        json_object_set_new(o, "event_id", json_string(idt));
-        json_object_set_new(o, "leaf_hash", cli_json_hex(res.leaf_hash, 32));
-        cli_print_json(o);
-    } else {
-        printf("seq %llu %s\n", (unsigned long long)res.seq, idt);
-    }
-    return JPL_OK;
-}
-
 static int key_list(const char *dir, bool json)
 {
     jpl_ledger *l = NULL;
@@ -207,7 +171,7 @@ int cmd_key(int argc, char **argv)
         ev.body_case = JPL__EVENT__BODY_KEY_REVOKED;
         ev.key_revoked = &kv;
     }
-    int ret = append_one("key", l, client, &signer, &ev, json);
+    int ret = cli_append_event("key", l, client, &signer, &ev, json);
     jpl_ledger_close(l);
     jpl_client_close(client);
     jpl_note_signer_wipe(&signer);

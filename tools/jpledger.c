@@ -18,6 +18,7 @@ int cmd_prove(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_subscribe(int argc, char **argv);
 int cmd_status(int argc, char **argv);
@@ -59,7 +60,16 @@ static const jpl_command COMMANDS[] = {
      "  register and revoke also take --url URL [--tls-ca FILE] to go through a server\n"
      "  roles: admin, hr, supervisor, lms, verifier, auditor\n" DATA_OPT JSON_OPT,
      cmd_key},
-    {"policy", "set the JP policy for a year (admin)", "usage: jpledger policy set ...\n", NULL},
+    {"policy", "set the JP policy from a year on (admin)",
+     "usage: jpledger policy set --key ADMIN.key --year Y [--pns-floor JP] [--pppk-cap JP]\n"
+     "                          [--minutes-per-jp N] [--conversion FORM:NAT:INTL]...\n"
+     "                          [--international-bonus PCT] [--data DIR | --url URL] [--json]\n"
+     "  puts a whole policy in force from year Y on (until a later year's policy); values not\n"
+     "  given are the national defaults: PNS floor 20 JP, PPPK cap 24 JP, 45 minutes per JP,\n"
+     "  conversions seminar:4:6 and workshop:5:7 (JP per day, national:international),\n"
+     "  international bonus 20%\n" DATA_OPT
+         JSON_OPT,
+     cmd_policy},
     {"append", "sign and append events (JSON lines)",
      "usage: jpledger append [--data DIR] --key FILE [--batch N] [--json] [FILE.ndjson|-]\n"
      "  reads one JSON event per line (docs/EVENTS.md), signs each with FILE's key and appends\n"

@@ -72,8 +72,16 @@ printf '%s\n%s\n' '{"type":"employee_registered","nip":"199001012015022003","kin
 check "half-bad batch fails" 11 "$BIN" append --data "$L" --key "$WORK/hr.key" "$WORK/half.ndjson"
 contains "and names line 2" "$WORK/err" "line 2"
 
+check "policy set by hr is forbidden" 8 "$BIN" policy set --data "$L" --key "$WORK/hr.key" --year 2025 --pns-floor 30
+check "policy with a bad amount" 2 "$BIN" policy set --data "$L" --key "$L/keys/admin.key" --year 2025 --pns-floor 30.123
+check "policy with a bad year" 2 "$BIN" policy set --data "$L" --key "$L/keys/admin.key" --year 1999
+check "policy without a year" 2 "$BIN" policy set --data "$L" --key "$L/keys/admin.key"
+check "policy set" 0 "$BIN" policy set --data "$L" --key "$L/keys/admin.key" --year 2025 --pns-floor 30 --json
+check "read the policy" 0 "$BIN" read --data "$L" --from 5 --json
+contains "policy event with the new floor and default cap" "$WORK/out" '"pns_floor_jp_centi":3000,"pppk_cap_jp_centi":2400,"minutes_per_jp":45'
+
 check "read" 0 "$BIN" read --data "$L" --json
-test "$(wc -l < "$WORK/out")" -eq 5 && passes=$((passes+1)) || { echo "FAIL: log should have 5 entries (the failed batch wrote nothing)"; fails=$((fails+1)); }
+test "$(wc -l < "$WORK/out")" -eq 6 && passes=$((passes+1)) || { echo "FAIL: log should have 6 entries (the failed batch wrote nothing)"; fails=$((fails+1)); }
 contains "read has entry bytes" "$WORK/out" '"entry_b64":"'
 contains "read decodes events" "$WORK/out" '"type":"employee_updated"'
 check "read past the end" 16 "$BIN" read --data "$L" --from 99
@@ -81,16 +89,16 @@ check "read bad --from" 2 "$BIN" read --data "$L" --from -1
 
 check "checkpoint" 0 "$BIN" checkpoint --data "$L"
 contains "checkpoint origin" "$WORK/out" "^jpledger.local/log$"
-contains "checkpoint size" "$WORK/out" "^5$"
+contains "checkpoint size" "$WORK/out" "^6$"
 contains "checkpoint signature line" "$WORK/out" "^— jpledger.local/log "
 
 check "prove inclusion" 0 "$BIN" prove inclusion --data "$L" --seq 3 --json
-contains "inclusion json" "$WORK/out" '"tree_size":5'
-check "prove inclusion out of range" 3 "$BIN" prove inclusion --data "$L" --seq 5
-check "prove inclusion beyond log" 16 "$BIN" prove inclusion --data "$L" --seq 1 --size 6
-check "prove consistency" 0 "$BIN" prove consistency --data "$L" --from 2 --to 5 --json
+contains "inclusion json" "$WORK/out" '"tree_size":6'
+check "prove inclusion out of range" 3 "$BIN" prove inclusion --data "$L" --seq 6
+check "prove inclusion beyond log" 16 "$BIN" prove inclusion --data "$L" --seq 1 --size 7
+check "prove consistency" 0 "$BIN" prove consistency --data "$L" --from 2 --to 6 --json
 contains "consistency json" "$WORK/out" '"root_from":"'
-check "prove consistency from 0" 3 "$BIN" prove consistency --data "$L" --from 0 --to 5
+check "prove consistency from 0" 3 "$BIN" prove consistency --data "$L" --from 0 --to 6
 check "prove without a kind" 2 "$BIN" prove --data "$L"
 
 check "verify" 0 "$BIN" verify --data "$L"
