@@ -12,6 +12,7 @@
 #include "jpl/event_json.h"
 #include "jpl/keyfile.h"
 #include "jpl/ledger.h"
+#include "jpl/projections.h"
 
 static const char *const ROLES[] = {"", "admin", "hr", "supervisor", "lms", "verifier", "auditor"};
 
@@ -170,7 +171,10 @@ int cmd_key(int argc, char **argv)
     if ((rc = jpl_keyfile_read_signer(key, &signer, &e)) != JPL_OK)
         return cli_fail("key", rc, "--key: %s", e.msg);
     jpl_ledger *l = NULL;
-    if ((rc = jpl_ledger_open(dir, true, &l, &e)) != JPL_OK) {
+    jpl_projections *proj = NULL;
+    if ((rc = jpl_ledger_open(dir, true, &l, &e)) != JPL_OK ||
+        (rc = jpl_projections_attach(l, NULL, NULL, &proj, &e)) != JPL_OK) {
+        jpl_ledger_close(l);
         jpl_note_signer_wipe(&signer);
         return cli_fail("key", rc, "%s", e.msg);
     }
@@ -191,6 +195,7 @@ int cmd_key(int argc, char **argv)
     }
     int ret = append_one("key", l, &signer, &ev, json);
     jpl_ledger_close(l);
+    jpl_projections_free(proj);
     jpl_note_signer_wipe(&signer);
     return ret;
 }

@@ -14,6 +14,7 @@
 #include "jpl/ledger.h"
 #include "jpl/merkle.h"
 #include "jpl/note.h"
+#include "jpl/projections.h"
 
 enum {
     OPT_DATA = 1000,
@@ -185,6 +186,7 @@ int cmd_keygen(int argc, char **argv)
 
 typedef struct {
     jpl_ledger *ledger;
+    jpl_projections *proj; /* keeps balances, units and trail current with every batch */
     jpl_note_signer signer;
     bool json;
     jpl_bytes *envs;
@@ -360,6 +362,8 @@ int cmd_append(int argc, char **argv)
         return cli_fail("append", JPL_ERR_IO, "%s: cannot open", file);
     }
     int ret = open_ledger("append", cli_data_dir(data), true, &a.ledger);
+    if (ret == JPL_OK && (rc = jpl_projections_attach(a.ledger, NULL, NULL, &a.proj, &e)) != JPL_OK)
+        ret = report("append", rc, &e);
     if (ret == JPL_OK)
         ret = append_stream(&a, in, (size_t)batch);
     if (in != stdin)
@@ -367,6 +371,7 @@ int cmd_append(int argc, char **argv)
     if (!a.json)
         fprintf(stderr, "appended %zu events, %zu duplicates\n", a.appended, a.duplicates);
     jpl_ledger_close(a.ledger);
+    jpl_projections_free(a.proj);
     jpl_note_signer_wipe(&a.signer);
     free(a.envs);
     free(a.lineno);

@@ -18,6 +18,10 @@ int cmd_prove(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_balance(int argc, char **argv);
+int cmd_trail(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 #include "jpl/crypto.h"
 #include "jpl/err.h"
 
@@ -53,11 +57,22 @@ static const jpl_command COMMANDS[] = {
     {"read", "read log entries from a position",
      "usage: jpledger read [--data DIR] [--from SEQ] [--count N] [--json]\n" DATA_OPT JSON_OPT,
      cmd_read},
-    {"balance", "JP balance of one employee", "usage: jpledger balance NIP [--year Y] [--json]\n",
-     NULL},
-    {"trail", "audit trail of one employee", "usage: jpledger trail NIP [--json]\n", NULL},
-    {"report", "unit compliance report", "usage: jpledger report [--unit U] --year Y [--json]\n",
-     NULL},
+    {"balance", "JP balance of one employee",
+     "usage: jpledger balance NIP [--year Y] [--data DIR] [--json]\n"
+     "  planned, approved, enrolled, completed, recognized and counted JP per year, and the\n"
+     "  status under that year's policy (PNS: met/short; PPPK: within/over the cap).\n"
+     "  Without --year: every year with figures. Unknown NIP: exit 16\n" DATA_OPT JSON_OPT,
+     cmd_balance},
+    {"trail", "audit trail of one employee",
+     "usage: jpledger trail NIP [--data DIR] [--json]\n"
+     "  every event about the employee in log order: seq, type, issuer key and role, issued\n"
+     "  and recorded times, leaf hash; revocations name what they revoke\n" DATA_OPT JSON_OPT,
+     cmd_trail},
+    {"report", "unit compliance report",
+     "usage: jpledger report --year Y [--unit U] [--data DIR] [--json]\n"
+     "  per unit (all units without --unit): headcount by kind, PNS meeting the floor, PPPK\n"
+     "  at or over the cap, recognized JP (total and mean)\n" DATA_OPT JSON_OPT,
+     cmd_report},
     {"subscribe", "follow committed entries live",
      "usage: jpledger subscribe --url URL --pub URL [--from SEQ]\n", NULL},
     {"checkpoint", "print the latest signed checkpoint",
@@ -76,7 +91,13 @@ static const jpl_command COMMANDS[] = {
      "  checks every entry, signature, key, Merkle node and checkpoint; names the first bad\n"
      "  seq. --log-key defaults to DIR/log.vkey; give the key you trust\n" DATA_OPT JSON_OPT,
      cmd_verify},
-    {"replay", "rebuild projections from seq 0", "usage: jpledger replay ...\n", NULL},
+    {"replay", "rebuild projections from seq 0",
+     "usage: jpledger replay [--projection balances|units|trail] [--check] [--data DIR] [--json]\n"
+     "  rebuilds the projections from the log beside the live state (progress on a terminal),\n"
+     "  then switches atomically; prints each projection's digest and the live one's.\n"
+     "  --check builds and compares without switching: exit 18 if the live state differs\n" DATA_OPT
+         JSON_OPT,
+     cmd_replay},
     {"import", "import xAPI statements or an employee CSV", "usage: jpledger import ...\n", NULL},
     {"gen", "generate a realistic ministry year of events", "usage: jpledger gen ...\n", NULL},
     {"bench", "run benchmarks",

@@ -1,0 +1,375 @@
+/*
+ * Projection commands of the CLI: balance, trail, report (read-only queries) and replay
+ * (rebuild the projections from seq 0). The query logic lives in the projections library
+ * (jpl/projections.h) so the API server answers the same figures; this file only parses options
+ * and prints. Amounts print as JP with two decimals in text and as centi-JP integers in --json.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "jpl/ledger.h"
+#include "jpl/projections.h"
+
+enum { OPT_DATA = 1000, OPT_JSON, OPT_YEAR, OPT_UNIT, OPT_PROJECTION, OPT_CHECK };
+
+static int bad_option(const char *cmd, char **argv)
+{
+    char what[256];
+    snprintf(what, sizeof what, "unknown option or missing value: %s", argv[optind - 1]);
+    return cli_usage_error(cmd, what);
+}
+
+static int open_ledger(const char *cmd, const char *dir, bool writable, jpl_ledger **out)
+{
+    jpl_error e = {0};
+    jpl_err rc = jpl_ledger_open(dir, writable, out, &e);
+    if (rc != JPL_OK)
+        return cli_fail(cmd, rc, "%s", e.msg);
+    return JPL_OK;
+}
+
+static void jp_text(char *out, size_t cap, uint64_t centi)
+{
+    snprintf(out, cap, "%llu.%02llu", (unsigned long long)(centi / 100),
+             (unsigned long long)(centi % 100));
+}
+
+/* Parses --year: a number (else usage error); the range is the library's to check. */
+static bool parse_year(const char *s, uint32_t *out)
+{
+    uint64_t y = 0;
+    if (!cli_parse_u64(s, &y) || y > UINT32_MAX)
+        return false;
+    *out = (uint32_t)y;
+    return true;
+}
+
+typedef struct {
+    const char *data;
+    const char *unit;
+    const char *projection;
+    const char *nip;
+    uint32_t year;
+    bool has_year, json, check;
+} query_opts;
+
+static int parse(const char *cmd, int argc, char **argv, query_opts *q, bool want_nip)
+{
+    static const struct option opts[] = {{"data", required_argument, 0, OPT_DATA},
+                                         {"json", no_argument, 0, OPT_JSON},
+                                         {"year", required_argument, 0, OPT_YEAR},
+                                         {"unit", required_argument, 0, OPT_UNIT},
+                                         {"projection", required_argument, 0, OPT_PROJECTION},
+                                         {"check", no_argument, 0, OPT_CHECK},
+                                         {0, 0, 0, 0}};
+    memset(q, 0, sizeof *q);
+    int c;
+    opterr = 0;
+    optind = 1;
+    /* options may follow the NIP: permute, but stop at "--" */
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_DATA:
+            q->data = optarg;
+            break;
+        case OPT_JSON:
+            q->json = true;
+            break;
+        case OPT_YEAR:
+            if (!parse_year(optarg, &q->year))
+                return cli_usage_error(cmd, "--year takes a year such as 2025");
+            q->has_year = true;
+            break;
+        case OPT_UNIT:
+            q->unit = optarg;
+            break;
+        case OPT_PROJECTION:
+            q->projection = optarg;
+            break;
+        case OPT_CHECK:
+            q->check = true;
+            break;
+        default:
+            return bad_option(cmd, argv);
+        }
+    }
+    if (want_nip) {
+        if (argc - optind != 1)
+            return cli_usage_error(cmd, "give exactly one NIP");
+        q->nip = argv[optind];
+    } else if (optind < argc) {
+        return cli_usage_error(cmd, "unexpected argument");
+    }
+    return JPL_OK;
+}
+
+/* ---- balance ---- */
+
+static void print_balance(const jpl_balance *b)
+{
+    char pl[32], ap[32], en[32], co[32], re[32], cn[32], x[32], th[32];
+    jp_text(pl, sizeof pl, b->planned);
+    jp_text(ap, sizeof ap, b->approved);
+    jp_text(en, sizeof en, b->enrolled);
+    jp_text(co, sizeof co, b->completed);
+    jp_text(re, sizeof re, b->recognized);
+    jp_text(cn, sizeof cn, b->counted);
+    bool pppk = b->kind == JPL__EMPLOYEE_KIND__KIND_PPPK;
+    printf("%s %u %s%s, %s\n", b->nip, b->year, pppk ? "PPPK" : "PNS",
+           pppk && b->cap_exempt ? " (cap-exempt)" : "", b->unit);
+    printf("  planned %s  approved %s  enrolled %s  completed %s  recognized %s  counted %s JP\n",
+           pl, ap, en, co, re, cn);
+    jp_text(th, sizeof th, pppk ? b->cap_jp_centi : b->floor_jp_centi);
+    char pol[32];
+    if (b->policy_year)
+        snprintf(pol, sizeof pol, "policy of %u", b->policy_year);
+    else
+        snprintf(pol, sizeof pol, "national default");
+    switch (b->status) {
+    case JPL_STATUS_SHORT:
+        jp_text(x, sizeof x, b->shortfall);
+        printf("  status: short by %s JP (floor %s JP, %s)\n", x, th, pol);
+        break;
+    case JPL_STATUS_OVER:
+        jp_text(x, sizeof x, b->excess);
+        printf("  status: over the cap by %s JP (cap %s JP, %s; counted stops at the cap)\n", x, th,
+               pol);
+        break;
+    case JPL_STATUS_WITHIN:
+        if (b->cap_exempt)
+            printf("  status: within (cap does not apply to this post)\n");
+        else
+            printf("  status: within (cap %s JP, %s)\n", th, pol);
+        break;
+    default:
+        printf("  status: met (floor %s JP, %s)\n", th, pol);
+        break;
+    }
+}
+
+int cmd_balance(int argc, char **argv);
+int cmd_balance(int argc, char **argv)
+{
+    query_opts q;
+    int ret = parse("balance", argc, argv, &q, true);
+    if (ret != JPL_OK)
+        return ret;
+    if (q.has_year && q.year == 0)
+        return cli_fail("balance", JPL_ERR_BAD_INPUT, "year 0 is outside 2000..2100");
+    jpl_ledger *l = NULL;
+    if ((ret = open_ledger("balance", cli_data_dir(q.data), false, &l)) != JPL_OK)
+        return ret;
+    jpl_balance *b = NULL;
+    size_t n = 0;
+    jpl_error e = {0};
+    jpl_err rc = jpl_balance_query(l, q.nip, q.has_year ? q.year : 0, &b, &n, &e);
+    if (rc != JPL_OK)
+        ret = cli_fail("balance", rc, "%s", e.msg);
+    for (size_t i = 0; rc == JPL_OK && i < n; i++) {
+        if (q.json)
+            cli_print_json(jpl_balance_to_json(&b[i]));
+        else
+            print_balance(&b[i]);
+    }
+    free(b);
+    jpl_ledger_close(l);
+    return ret;
+}
+
+/* ---- trail ---- */
+
+static void print_trail_row(json_t *r)
+{
+    printf("%6lld %-19s %s (%s) issued %lld recorded %lld leaf %s",
+           (long long)json_integer_value(json_object_get(r, "seq")),
+           json_string_value(json_object_get(r, "type")),
+           json_string_value(json_object_get(r, "key")),
+           json_string_value(json_object_get(r, "role")),
+           (long long)json_integer_value(json_object_get(r, "issued_at_ms")),
+           (long long)json_integer_value(json_object_get(r, "recorded_at_ms")),
+           json_string_value(json_object_get(r, "leaf_hash")));
+    json_t *t = json_object_get(r, "revokes");
+    if (t != NULL)
+        printf(" revokes seq %lld (%s %s)",
+               (long long)json_integer_value(json_object_get(t, "seq")),
+               json_string_value(json_object_get(t, "type")),
+               json_string_value(json_object_get(t, "event_id")));
+    json_t *by = json_object_get(r, "revoked_by");
+    if (by != NULL)
+        printf(" [revoked by seq %lld]", (long long)json_integer_value(by));
+    printf("\n");
+}
+
+int cmd_trail(int argc, char **argv);
+int cmd_trail(int argc, char **argv)
+{
+    query_opts q;
+    int ret = parse("trail", argc, argv, &q, true);
+    if (ret != JPL_OK)
+        return ret;
+    if (q.has_year || q.unit || q.projection || q.check)
+        return cli_usage_error("trail", "trail takes only NIP, --data and --json");
+    jpl_ledger *l = NULL;
+    if ((ret = open_ledger("trail", cli_data_dir(q.data), false, &l)) != JPL_OK)
+        return ret;
+    json_t *rows = NULL;
+    jpl_error e = {0};
+    jpl_err rc = jpl_trail_query(l, q.nip, &rows, &e);
+    if (rc != JPL_OK) {
+        ret = cli_fail("trail", rc, "%s", e.msg);
+    } else {
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r)
+        {
+            if (q.json) {
+                json_incref(r);
+                cli_print_json(r);
+            } else {
+                print_trail_row(r);
+            }
+        }
+        json_decref(rows);
+    }
+    jpl_ledger_close(l);
+    return ret;
+}
+
+/* ---- report ---- */
+
+static void print_unit_row(const jpl_unit_row *r)
+{
+    char rec[32], mean[32];
+    jp_text(rec, sizeof rec, r->recognized);
+    jp_text(mean, sizeof mean, r->mean_recognized);
+    printf("%s (%u)\n", r->unit, r->year);
+    printf("  headcount: %llu PNS, %llu PPPK (%llu moved units during the year)\n",
+           (unsigned long long)r->headcount_pns, (unsigned long long)r->headcount_pppk,
+           (unsigned long long)r->movers);
+    printf("  PNS meeting the floor: %llu of %llu (%u.%u%%)\n", (unsigned long long)r->pns_met,
+           (unsigned long long)r->headcount_pns, r->pns_met_permille / 10,
+           r->pns_met_permille % 10);
+    printf("  PPPK at or over the cap: %llu (cap-exempt: %llu)\n",
+           (unsigned long long)r->pppk_at_cap, (unsigned long long)r->pppk_exempt);
+    printf("  recognized: %s JP in total, %s JP mean per employee\n", rec, mean);
+}
+
+int cmd_report(int argc, char **argv);
+int cmd_report(int argc, char **argv)
+{
+    query_opts q;
+    int ret = parse("report", argc, argv, &q, false);
+    if (ret != JPL_OK)
+        return ret;
+    if (!q.has_year)
+        return cli_usage_error("report", "--year Y is required");
+    if (q.projection || q.check)
+        return cli_usage_error("report", "report takes --unit, --year, --data and --json");
+    jpl_ledger *l = NULL;
+    if ((ret = open_ledger("report", cli_data_dir(q.data), false, &l)) != JPL_OK)
+        return ret;
+    jpl_unit_row *rows = NULL;
+    size_t n = 0;
+    jpl_error e = {0};
+    jpl_err rc = jpl_unit_report(l, q.year, q.unit, &rows, &n, &e);
+    if (rc != JPL_OK)
+        ret = cli_fail("report", rc, "%s", e.msg);
+    for (size_t i = 0; rc == JPL_OK && i < n; i++) {
+        if (q.json)
+            cli_print_json(jpl_unit_row_to_json(&rows[i]));
+        else
+            print_unit_row(&rows[i]);
+    }
+    if (rc == JPL_OK && n == 0 && !q.json)
+        printf("nobody in any unit in %u\n", q.year);
+    free(rows);
+    jpl_ledger_close(l);
+    return ret;
+}
+
+/* ---- replay ---- */
+
+static void progress(void *ctx, uint64_t done, uint64_t total, double seconds)
+{
+    (void)ctx;
+    double rate = seconds > 0 ? (double)done / seconds : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(stderr, "\rreplay: %llu/%llu entries, %.0f entries/s, ETA %.0f s   ",
+            (unsigned long long)done, (unsigned long long)total, rate, eta);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+int cmd_replay(int argc, char **argv);
+int cmd_replay(int argc, char **argv)
+{
+    query_opts q;
+    int ret = parse("replay", argc, argv, &q, false);
+    if (ret != JPL_OK)
+        return ret;
+    if (q.has_year || q.unit)
+        return cli_usage_error("replay", "replay takes --projection, --check, --data, --json");
+    jpl_ledger *l = NULL;
+    if ((ret = open_ledger("replay", cli_data_dir(q.data), true, &l)) != JPL_OK)
+        return ret;
+    jpl_error e = {0};
+    /* bring the live state up to the log first, so that live and replay cover the same entries */
+    jpl_err rc = jpl_projections_sync(l, &e);
+    jpl_replay_result res[JPL_PROJ_COUNT];
+    size_t n = 0;
+    jpl_replay_opts o = {.only = q.projection,
+                         .check = q.check,
+                         .progress = isatty(STDERR_FILENO) ? progress : NULL};
+    if (rc == JPL_OK)
+        rc = jpl_projections_replay(l, &o, res, &n, &e);
+    jpl_ledger_close(l);
+    if (rc != JPL_OK)
+        return cli_fail("replay", rc, "%s", e.msg);
+    int mismatches = 0;
+    for (size_t i = 0; i < n; i++) {
+        char d[65], ld[65];
+        jpl_hex_encode(d, res[i].digest, 32);
+        jpl_hex_encode(ld, res[i].live_digest, 32);
+        if (res[i].had_live && !res[i].match)
+            mismatches++;
+        if (q.json) {
+            json_t *j = json_object();
+            json_object_set_new(j, "projection", json_string(res[i].name));
+            json_object_set_new(j, "applied", json_integer((json_int_t)res[i].applied));
+            json_object_set_new(j, "digest", json_string(d));
+            if (res[i].had_live) {
+                json_object_set_new(j, "live_digest", json_string(ld));
+                json_object_set_new(j, "live_applied",
+                                    json_integer((json_int_t)res[i].live_applied));
+            }
+            json_object_set_new(j, "match", json_boolean(res[i].match));
+            json_object_set_new(j, "switched", json_boolean(!q.check));
+            json_object_set_new(j, "generation", json_integer((json_int_t)res[i].generation));
+            cli_print_json(j);
+        } else {
+            printf("%-9s %llu entries  digest %s\n", res[i].name,
+                   (unsigned long long)res[i].applied, d);
+            if (res[i].had_live)
+                printf("          live      digest %s  %s\n", ld,
+                       res[i].match ? "(identical)" : "(DIFFERENT)");
+            printf("          %s generation %llu\n", q.check ? "built and dropped" : "now live:",
+                   (unsigned long long)res[i].generation);
+        }
+    }
+    if (q.check && mismatches > 0)
+        return cli_fail("replay", JPL_ERR_CORRUPT,
+                        "%d projection(s) differ from a replay of the log; run 'jpledger replay' "
+                        "to rebuild them",
+                        mismatches);
+    if (!q.check && mismatches > 0)
+        fprintf(stderr,
+                "jpledger replay: note: %d live projection(s) differed from the log and were "
+                "replaced\n",
+                mismatches);
+    return JPL_OK;
+}
