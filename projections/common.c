@@ -116,7 +116,7 @@ uint8_t prd_u8(prd *r)
 uint16_t prd_u16(prd *r)
 {
     const uint8_t *p = prd_bytes(r, 2);
-    return p ? (uint16_t)((p[0] << 8) | p[1]) : 0;
+    return p ? (uint16_t)(((unsigned)p[0] << 8) | p[1]) : (uint16_t)0;
 }
 
 uint32_t prd_u32(prd *r)
