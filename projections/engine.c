@@ -357,25 +357,65 @@ void jpl_projections_free(jpl_projections *p)
 
 /* ---- digest ---- */
 
+#define DIGEST_CHUNK 65536
+
+/* The digest (docs/PROJECTIONS.md): the records u32 klen || key || u32 vlen || value of the
+ * family in key order are cut into chunks of whole records below DIGEST_CHUNK bytes (a longer
+ * record is a chunk of its own), and H = SHA-256(H || chunk) from H = 32 zero bytes. */
+typedef struct {
+    uint8_t h[JPL_SHA256_LEN];
+    uint8_t *buf;
+    size_t len;
+} digester;
+
+static void digest_flush(digester *d)
+{
+    if (d->len == 0)
+        return;
+    jpl_bytes parts[2] = {{d->h, sizeof d->h}, {d->buf, d->len}};
+    jpl_sha256_parts(d->h, parts, 2);
+    d->len = 0;
+}
+
+static void digest_record(digester *d, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+{
+    uint8_t kl[4], vl[4];
+    size_t rlen = 8 + klen + vlen;
+    jpl_put_u32be(kl, (uint32_t)klen);
+    jpl_put_u32be(vl, (uint32_t)vlen);
+    if (d->len + rlen >= DIGEST_CHUNK)
+        digest_flush(d);
+    if (rlen >= DIGEST_CHUNK) {
+        jpl_bytes parts[5] = {{d->h, sizeof d->h}, {kl, 4}, {k, klen}, {vl, 4}, {v, vlen}};
+        jpl_sha256_parts(d->h, parts, 5);
+        return;
+    }
+    memcpy(d->buf + d->len, kl, 4);
+    memcpy(d->buf + d->len + 4, k, klen);
+    memcpy(d->buf + d->len + 4 + klen, vl, 4);
+    memcpy(d->buf + d->len + 8 + klen, v, vlen);
+    d->len += rlen;
+}
+
 static jpl_err digest_cf(jpl_store *s, int cf, uint8_t out[JPL_SHA256_LEN], jpl_error *e)
 {
-    uint8_t h[JPL_SHA256_LEN];
-    memset(h, 0, sizeof h);
+    digester d = {.buf = malloc(DIGEST_CHUNK)};
+    if (d.buf == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    memset(d.h, 0, sizeof d.h);
     jpl_iter *it = jpl_store_iter(s, cf, NULL, 0);
     for (; jpl_iter_valid(it); jpl_iter_next(it)) {
         size_t klen = 0, vlen = 0;
         const uint8_t *k = jpl_iter_key(it, &klen);
         const uint8_t *v = jpl_iter_value(it, &vlen);
-        uint8_t kl[4], vl[4];
-        jpl_put_u32be(kl, (uint32_t)klen);
-        jpl_put_u32be(vl, (uint32_t)vlen);
-        jpl_bytes parts[5] = {{h, sizeof h}, {kl, 4}, {k, klen}, {vl, 4}, {v, vlen}};
-        jpl_sha256_parts(h, parts, 5);
+        digest_record(&d, k, klen, v, vlen);
     }
+    digest_flush(&d);
     jpl_err rc = jpl_iter_status(it, e);
     jpl_iter_free(it);
+    free(d.buf);
     if (rc == JPL_OK)
-        memcpy(out, h, sizeof h);
+        memcpy(out, d.h, sizeof d.h);
     return rc;
 }
 
@@ -407,8 +447,8 @@ static jpl_err build_all(jpl_ledger *l, build *b, size_t nb, const jpl_replay_op
     jpl_err rc = JPL_OK;
     for (size_t j = 0; j < nb; j++) {
         b[j].kv.map = pmap_new();
-        b[j].kv.batch = jpl_batch_new();
-        if (b[j].kv.map == NULL || b[j].kv.batch == NULL)
+        b[j].kv.plain = jpl_plain_batch_new();
+        if (b[j].kv.map == NULL || b[j].kv.plain == NULL)
             rc = jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     }
     jpl_iter *it = jpl_store_iter(s, JPL_CF_LOG, NULL, 0);
@@ -449,9 +489,11 @@ static jpl_err build_all(jpl_ledger *l, build *b, size_t nb, const jpl_replay_op
     if (rc == JPL_OK && o->progress != NULL)
         o->progress(o->progress_ctx, seq, size, now_s() - t0);
     for (size_t j = 0; rc == JPL_OK && j < nb; j++) {
-        put_applied(b[j].kv.batch, s, b[j].new_cf, size);
-        rc = jpl_store_write(s, b[j].kv.batch, false, e);
-        jpl_batch_clear(b[j].kv.batch);
+        uint8_t v[8];
+        jpl_put_u64be(v, size);
+        jpl_plain_batch_put(b[j].kv.plain, s, b[j].new_cf, PROJ_APPLIED_KEY,
+                            strlen(PROJ_APPLIED_KEY), v, 8);
+        rc = jpl_store_write_plain(s, b[j].kv.plain, false, e);
         if (rc == JPL_OK)
             rc = pmap_flush_sorted(b[j].kv.map, s, b[j].new_cf, e);
     }
@@ -464,9 +506,9 @@ static jpl_err build_all(jpl_ledger *l, build *b, size_t nb, const jpl_replay_op
     }
     for (size_t j = 0; j < nb; j++) {
         pmap_free(b[j].kv.map);
-        jpl_batch_free(b[j].kv.batch);
+        jpl_plain_batch_free(b[j].kv.plain);
         b[j].kv.map = NULL;
-        b[j].kv.batch = NULL;
+        b[j].kv.plain = NULL;
     }
     return rc;
 }

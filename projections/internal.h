@@ -29,10 +29,11 @@ typedef struct {
     pkv_mode mode;
     jpl_store *store;
     int cf;
-    jpl_batch *batch; /* live: the writer's batch; replay: where emitted rows go */
-    pmap *map;        /* replay: readable state */
-    uint8_t *last;    /* live: the value returned by the last get (freed by the next) */
-    uint64_t emitted; /* replay: rows in batch since the last flush */
+    jpl_batch *batch;       /* live: the writer's batch */
+    jpl_plain_batch *plain; /* replay: where emitted rows go */
+    pmap *map;              /* replay: readable state */
+    uint8_t *last;          /* live: the value returned by the last get (freed by the next) */
+    uint64_t emitted;       /* replay: rows in batch since the last flush */
 } pkv;
 
 /* Reads key; *v is borrowed until the next call on kv. JPL_ERR_NOT_FOUND if absent. */

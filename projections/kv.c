@@ -187,17 +187,15 @@ jpl_err pmap_flush_sorted(pmap *m, jpl_store *s, int cf, jpl_error *e)
         if (m->slots[i].kv != NULL && !m->slots[i].dead)
             order[n++] = &m->slots[i];
     qsort(order, n, sizeof *order, cmp_slot);
-    jpl_batch *b = jpl_batch_new();
+    jpl_plain_batch *b = jpl_plain_batch_new();
     jpl_err rc = b ? JPL_OK : jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     for (size_t i = 0; rc == JPL_OK && i < n; i++) {
-        jpl_batch_put(b, s, cf, order[i]->kv, order[i]->klen, order[i]->kv + order[i]->klen,
-                      order[i]->vlen);
-        if ((i + 1) % FLUSH_ROWS == 0 || i + 1 == n) {
-            rc = jpl_store_write(s, b, false, e);
-            jpl_batch_clear(b);
-        }
+        jpl_plain_batch_put(b, s, cf, order[i]->kv, order[i]->klen, order[i]->kv + order[i]->klen,
+                            order[i]->vlen);
+        if ((i + 1) % FLUSH_ROWS == 0 || i + 1 == n)
+            rc = jpl_store_write_plain(s, b, false, e);
     }
-    jpl_batch_free(b);
+    jpl_plain_batch_free(b);
     free(order);
     return rc;
 }
@@ -264,12 +262,14 @@ jpl_err pkv_emit(pkv *kv, const void *k, size_t klen, const void *v, size_t vlen
 {
     if (kv->mode == PKV_READ)
         return jpl_fail(e, JPL_ERR_INTERNAL, "write through a read-only projection view");
-    jpl_batch_put(kv->batch, kv->store, kv->cf, k, klen, v, vlen);
-    if (kv->mode == PKV_REPLAY && ++kv->emitted >= EMIT_FLUSH_ROWS) {
+    if (kv->mode == PKV_LIVE) {
+        jpl_batch_put(kv->batch, kv->store, kv->cf, k, klen, v, vlen);
+        return JPL_OK;
+    }
+    jpl_plain_batch_put(kv->plain, kv->store, kv->cf, k, klen, v, vlen);
+    if (++kv->emitted >= EMIT_FLUSH_ROWS) {
         kv->emitted = 0;
-        jpl_err rc = jpl_store_write(kv->store, kv->batch, false, e);
-        jpl_batch_clear(kv->batch);
-        return rc;
+        return jpl_store_write_plain(kv->store, kv->plain, false, e);
     }
     return JPL_OK;
 }

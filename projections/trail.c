@@ -8,9 +8,10 @@
  *   'I' event id (16)        -> u64 seq, u8 type, NIP (18)   (plans, approvals, enrollments,
  *                               completions, recognitions: the events others refer to)
  *   'T' NIP (18) || u64 seq  -> u8 type, u8 role, u64 issued_at_ms, u64 recorded_at_ms,
- *                               leaf hash (32), event id (16), u8 len, key name,
+ *                               event id (16), u8 len, key name,
  *                               and for a revocation: u8 target type, u64 target seq, target id
- * 'T' rows are written once and never read by apply (replay streams them).
+ * 'T' rows are written once and never read by apply (replay streams them). The leaf hash is not
+ * stored: the query hashes the stored entry of each row's seq, so it is the log's own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,17 +116,11 @@ static jpl_err trail_apply(pkv *kv, const jpl_entry_view *view, jpl_error *e)
         }
         rc = JPL_OK;
     }
-    uint8_t leaf[JPL_SHA256_LEN];
-    if (view->leaf_hash != NULL)
-        memcpy(leaf, view->leaf_hash, sizeof leaf);
-    else
-        jpl_merkle_hash_leaf(leaf, view->entry, view->entry_len);
     pbuf b = {0};
     pbuf_u8(&b, (uint8_t)bc);
     pbuf_u8(&b, role);
     pbuf_u64(&b, ev->issued_at_ms);
     pbuf_u64(&b, view->recorded_at_ms);
-    pbuf_put(&b, leaf, sizeof leaf);
     pbuf_put(&b, ev->event_id.data, 16);
     pbuf_str(&b, name);
     if (has_target) {
@@ -169,15 +164,14 @@ static const char *role_name(int role)
     return role >= 0 && role < (int)(sizeof names / sizeof names[0]) ? names[role] : "unknown";
 }
 
-static json_t *row_json(uint64_t seq, const uint8_t *v, size_t vlen, uint64_t *target_seq,
-                        jpl_error *e, jpl_err *rc)
+static json_t *row_json(jpl_ledger *l, uint64_t seq, const uint8_t *v, size_t vlen,
+                        uint64_t *target_seq, jpl_error *e, jpl_err *rc)
 {
     prd r = {.p = v, .len = vlen};
     int bc = prd_u8(&r);
     int role = prd_u8(&r);
     uint64_t issued = prd_u64(&r);
     uint64_t recorded = prd_u64(&r);
-    const uint8_t *leaf = prd_bytes(&r, 32);
     const uint8_t *id = prd_bytes(&r, 16);
     char name[256];
     prd_str(&r, name, sizeof name);
@@ -189,10 +183,17 @@ static json_t *row_json(uint64_t seq, const uint8_t *v, size_t vlen, uint64_t *t
         *target_seq = prd_u64(&r);
         tid = prd_bytes(&r, 16);
     }
-    if (r.bad || r.off != r.len || leaf == NULL || id == NULL) {
+    if (r.bad || r.off != r.len || id == NULL) {
         *rc = jpl_fail(e, JPL_ERR_CORRUPT, "trail: row %llu is malformed", (unsigned long long)seq);
         return NULL;
     }
+    /* the leaf hash of the entry as stored now, so it is the log's own */
+    uint8_t *entry = NULL, leaf[JPL_SHA256_LEN];
+    size_t elen = 0;
+    if ((*rc = jpl_ledger_entry(l, seq, &entry, &elen, e)) != JPL_OK)
+        return NULL;
+    jpl_merkle_hash_leaf(leaf, entry, elen);
+    free(entry);
     char hex[65], uuid[JPL_UUID_TEXT_LEN + 1];
     json_t *o = json_object();
     json_object_set_new(o, "seq", json_integer((json_int_t)seq));
@@ -236,7 +237,7 @@ jpl_err jpl_trail_query(jpl_ledger *l, const char *nip, json_t **out, jpl_error 
             break;
         uint64_t tseq = 0;
         const uint8_t *val = jpl_iter_value(it, &vlen);
-        json_t *o = row_json(jpl_get_u64be(key + plen), val, vlen, &tseq, e, &rc);
+        json_t *o = row_json(l, jpl_get_u64be(key + plen), val, vlen, &tseq, e, &rc);
         if (o == NULL)
             break;
         json_array_append_new(rows, o);

@@ -240,12 +240,14 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
+int bench_replay(const char *dir, uint64_t events); /* cmd_query.c */
+
 int cmd_bench(int argc, char **argv);
 int cmd_bench(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "ledger") != 0)
-        return cli_usage_error("bench", "say 'bench ledger' (other benchmarks come with their "
-                                        "features)");
+    if (argc < 2 || (strcmp(argv[1], "ledger") != 0 && strcmp(argv[1], "replay") != 0))
+        return cli_usage_error("bench", "say 'bench ledger' or 'bench replay'");
+    bool replay = strcmp(argv[1], "replay") == 0;
     static const struct option opts[] = {
         {"events", required_argument, 0, 'n'}, {"dir", required_argument, 0, 'd'}, {0, 0, 0, 0}};
     uint64_t events = 50000;
@@ -277,7 +279,9 @@ int cmd_bench(int argc, char **argv)
         dir = path;
     }
     fprintf(stderr, "bench: ledger in %s\n", dir);
-    int rc = bench_ledger(dir, events);
+    if (replay && events > 500000)
+        return cli_usage_error("bench", "bench replay takes --events 100..500000");
+    int rc = replay ? bench_replay(dir, events) : bench_ledger(dir, events);
     if (dir == path)
         nftw(tmpl, remove_entry, 16, FTW_DEPTH | FTW_PHYS); /* our own temporary directory */
     return rc;

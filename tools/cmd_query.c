@@ -8,10 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "jpl/event_json.h"
+#include "jpl/keyfile.h"
 #include "jpl/ledger.h"
+#include "jpl/note.h"
 #include "jpl/projections.h"
 
 enum { OPT_DATA = 1000, OPT_JSON, OPT_YEAR, OPT_UNIT, OPT_PROJECTION, OPT_CHECK };
@@ -371,5 +375,258 @@ int cmd_replay(int argc, char **argv)
                 "jpledger replay: note: %d live projection(s) differed from the log and were "
                 "replaced\n",
                 mismatches);
+    return JPL_OK;
+}
+
+/* ---- bench replay ---- */
+
+#define BENCH_REPEATS 3
+
+static double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_rate(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct {
+    jpl_ledger *l;
+    jpl_bytes envs[1000];
+    size_t n;
+    jpl_err rc;
+    jpl_error e;
+} bench_batch;
+
+static void bench_flush(bench_batch *b)
+{
+    if (b->n == 0)
+        return;
+    jpl_append_result *res = calloc(b->n, sizeof *res);
+    if (b->rc == JPL_OK)
+        b->rc = res ? jpl_ledger_append(b->l, b->envs, b->n, res, &b->e) : JPL_ERR_INTERNAL;
+    free(res);
+    for (size_t i = 0; i < b->n; i++)
+        free((void *)b->envs[i].data);
+    b->n = 0;
+}
+
+static void bench_add(bench_batch *b, const jpl_note_signer *k, const char *json)
+{
+    Jpl__Event *ev = NULL;
+    uint8_t *env = NULL;
+    size_t len = 0;
+    if (b->rc != JPL_OK)
+        return;
+    b->rc = jpl_event_from_json_text(json, strlen(json), jpl_now_ms(), &ev, &b->e);
+    if (b->rc == JPL_OK)
+        b->rc = jpl_event_seal(ev, k->pk, k->sk, &env, &len, &b->e);
+    jpl_event_free(ev);
+    if (b->rc != JPL_OK)
+        return;
+    b->envs[b->n++] = (jpl_bytes){env, len};
+    if (b->n == sizeof b->envs / sizeof b->envs[0])
+        bench_flush(b);
+}
+
+static void bench_register(bench_batch *b, const jpl_note_signer *admin, const jpl_note_signer *k,
+                           const char *role)
+{
+    char json[512], b64[64];
+    if (!jpl_base64_encode(b64, sizeof b64, k->pk, 32)) {
+        b->rc = JPL_ERR_INTERNAL;
+        return;
+    }
+    snprintf(json, sizeof json,
+             "{\"type\":\"key_registered\",\"public_key\":\"%s\",\"name\":\"%s\",\"role\":\"%s\"}",
+             b64, k->name, role);
+    bench_add(b, admin, json);
+}
+
+/* A ministry-like history: per employee registration, plan, approval, two enrollments,
+ * completions and recognitions, one transfer (10 events), over 2025 and 2026. */
+static jpl_err bench_fill(jpl_ledger *l, const jpl_note_signer *admin, uint64_t events,
+                          jpl_error *e)
+{
+    jpl_note_signer hr, sup, lms, ver;
+    bench_batch *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    b->l = l;
+    b->rc = jpl_note_keygen("bench.hr", &hr, &b->e);
+    if (b->rc == JPL_OK)
+        b->rc = jpl_note_keygen("bench.supervisor", &sup, &b->e);
+    if (b->rc == JPL_OK)
+        b->rc = jpl_note_keygen("bench.lms", &lms, &b->e);
+    if (b->rc == JPL_OK)
+        b->rc = jpl_note_keygen("bench.verifier", &ver, &b->e);
+    bench_register(b, admin, &hr, "hr");
+    bench_register(b, admin, &sup, "supervisor");
+    bench_register(b, admin, &lms, "lms");
+    bench_register(b, admin, &ver, "verifier");
+    static const char *const units[] = {"Biro Umum", "Biro SDM", "Inspektorat", "Pusdatin",
+                                        "Ditjen A",  "Ditjen B", "Pusdiklat",   "Biro Hukum"};
+    char json[1024];
+    for (int a = 0; a < 20; a++) {
+        snprintf(json, sizeof json,
+                 "{\"type\":\"activity_defined\",\"activity_id\":\"ACT-%d\",\"title\":\"Pelatihan "
+                 "%d\",\"mode\":\"classical\",\"jp_centi\":%d}",
+                 a, a, 400 + 100 * a);
+        bench_add(b, &lms, json);
+    }
+    uint64_t employees = events / 10;
+    for (uint64_t i = 0; i < employees && b->rc == JPL_OK; i++) {
+        char nip[19], id[5][37];
+        uint8_t raw[16];
+        /* distinct valid NIPs: birth day 1..28 x sequence 1..999 x sex digit */
+        snprintf(nip, sizeof nip, "198001%02llu2005011%03llu",
+                 (unsigned long long)(i / 999 % 28 + 1), (unsigned long long)(i % 999 + 1));
+        if (i >= 999 * 28)
+            nip[14] = '2';
+        unsigned long long t = 1735700000000ULL + (i % 600) * 86400000ULL;
+        snprintf(json, sizeof json,
+                 "{\"type\":\"employee_registered\",\"nip\":\"%s\",\"kind\":\"%s\",\"unit\":\"%s\","
+                 "\"issued_at_ms\":%llu}",
+                 nip, i % 4 == 0 ? "pppk" : "pns", units[i % 8], t);
+        bench_add(b, &hr, json);
+        for (int k = 0; k < 5; k++) {
+            jpl_uuid_v4(raw);
+            jpl_uuid_format(id[k], raw);
+        }
+        snprintf(json, sizeof json,
+                 "{\"type\":\"plan_submitted\",\"id\":\"%s\",\"nip\":\"%s\",\"year\":2025,"
+                 "\"items\":[{\"activity_id\":\"ACT-1\",\"jp_centi\":1200},{\"activity_id\":"
+                 "\"ACT-2\",\"jp_centi\":1200}],\"issued_at_ms\":%llu}",
+                 id[0], nip, t);
+        bench_add(b, &hr, json);
+        snprintf(json, sizeof json,
+                 "{\"type\":\"plan_approved\",\"plan_event_id\":\"%s\",\"issued_at_ms\":%llu}",
+                 id[0], t);
+        bench_add(b, &sup, json);
+        for (int k = 0; k < 2; k++) {
+            int act = (int)((i + (uint64_t)k * 7) % 20);
+            snprintf(
+                json, sizeof json,
+                "{\"type\":\"enrolled\",\"id\":\"%s\",\"nip\":\"%s\",\"activity_id\":\"ACT-%d\","
+                "\"issued_at_ms\":%llu}",
+                id[1 + k], nip, act, t);
+            bench_add(b, &lms, json);
+            snprintf(json, sizeof json,
+                     "{\"type\":\"completed\",\"id\":\"%s\",\"nip\":\"%s\",\"enrollment_event_id\":"
+                     "\"%s\",\"jp_centi\":%d,\"evidence_sha256\":\"e3b0c44298fc1c149afbf4c8996fb924"
+                     "27ae41e4649b934ca495991b7852b855\",\"completed_at_ms\":%llu}",
+                     id[3 + k], nip, id[1 + k], 400 + 100 * act, t + 86400000ULL);
+            bench_add(b, &lms, json);
+            snprintf(json, sizeof json,
+                     "{\"type\":\"recognized\",\"nip\":\"%s\",\"completion_event_id\":\"%s\","
+                     "\"jp_centi\":%d,\"basis\":\"classical\"}",
+                     nip, id[3 + k], 400 + 100 * act);
+            bench_add(b, &ver, json);
+        }
+        snprintf(
+            json, sizeof json,
+            "{\"type\":\"employee_updated\",\"nip\":\"%s\",\"unit\":\"%s\",\"issued_at_ms\":%llu}",
+            nip, units[(i + 3) % 8], t + 2 * 86400000ULL);
+        bench_add(b, &hr, json);
+    }
+    bench_flush(b);
+    jpl_err rc = b->rc;
+    if (rc != JPL_OK)
+        jpl_fail(e, rc, "%s", b->e.msg);
+    jpl_note_signer_wipe(&hr);
+    jpl_note_signer_wipe(&sup);
+    jpl_note_signer_wipe(&lms);
+    jpl_note_signer_wipe(&ver);
+    free(b);
+    return rc;
+}
+
+static double bench_scan(jpl_ledger *l)
+{
+    double t0 = bench_now();
+    uint64_t n = 0, bytes = 0;
+    jpl_iter *it = jpl_store_iter(jpl_ledger_store(l), JPL_CF_LOG, NULL, 0);
+    for (; jpl_iter_valid(it); jpl_iter_next(it)) {
+        size_t len = 0;
+        jpl_iter_value(it, &len);
+        bytes += len;
+        n++;
+    }
+    jpl_iter_free(it);
+    return (double)n / (bench_now() - t0);
+}
+
+typedef struct {
+    double apply_seconds;
+    uint64_t done;
+} bench_progress_state;
+
+static void bench_progress(void *ctx, uint64_t done, uint64_t total, double seconds)
+{
+    bench_progress_state *p = ctx;
+    (void)total;
+    p->apply_seconds = seconds;
+    p->done = done;
+}
+
+int bench_replay(const char *dir, uint64_t events);
+int bench_replay(const char *dir, uint64_t events)
+{
+    jpl_error e = {0};
+    jpl_init_result ir;
+    jpl_note_signer admin;
+    jpl_ledger *l = NULL;
+    jpl_err rc = jpl_ledger_init(dir, NULL, &ir, &e);
+    if (rc == JPL_OK)
+        rc = jpl_keyfile_read_signer(ir.admin_key_path, &admin, &e);
+    if (rc == JPL_OK)
+        rc = jpl_ledger_open(dir, true, &l, &e);
+    if (rc != JPL_OK)
+        return cli_fail("bench", rc, "%s", e.msg);
+    fprintf(stderr, "bench: signing and appending %llu events...\n", (unsigned long long)events);
+    rc = bench_fill(l, &admin, events, &e);
+    jpl_note_signer_wipe(&admin);
+    /* the first build (generation 1) also warms the cache for the timed runs */
+    if (rc == JPL_OK)
+        rc = jpl_projections_sync(l, &e);
+    double scan[BENCH_REPEATS], replay[BENCH_REPEATS], apply[BENCH_REPEATS];
+    bool match = true;
+    uint64_t size = jpl_ledger_size(l);
+    for (int r = 0; r < BENCH_REPEATS && rc == JPL_OK; r++) {
+        scan[r] = bench_scan(l);
+        bench_progress_state ps = {0};
+        jpl_replay_opts o = {.progress = bench_progress, .progress_ctx = &ps};
+        jpl_replay_result res[JPL_PROJ_COUNT];
+        size_t n = 0;
+        double t0 = bench_now();
+        rc = jpl_projections_replay(l, &o, res, &n, &e);
+        replay[r] = (double)size / (bench_now() - t0);
+        apply[r] = ps.apply_seconds > 0 ? (double)ps.done / ps.apply_seconds : 0;
+        for (size_t i = 0; rc == JPL_OK && i < n; i++)
+            match = match && res[i].match;
+    }
+    jpl_ledger_close(l);
+    if (rc != JPL_OK)
+        return cli_fail("bench", rc, "%s", e.msg);
+    qsort(scan, BENCH_REPEATS, sizeof scan[0], cmp_rate);
+    qsort(replay, BENCH_REPEATS, sizeof replay[0], cmp_rate);
+    qsort(apply, BENCH_REPEATS, sizeof apply[0], cmp_rate);
+    double sr = scan[1], rr = replay[1], ar = apply[1];
+    json_t *o = json_object();
+    json_object_set_new(o, "bench", json_string("replay"));
+    json_object_set_new(o, "events", json_integer((json_int_t)events));
+    json_object_set_new(o, "log_entries", json_integer((json_int_t)size));
+    json_object_set_new(o, "replay_entries_per_s", json_real(rr));
+    json_object_set_new(o, "replay_apply_entries_per_s", json_real(ar));
+    json_object_set_new(o, "raw_rocksdb_scan_per_s", json_real(sr));
+    json_object_set_new(o, "replay_vs_raw_scan", json_real(rr / sr));
+    json_object_set_new(o, "replay_apply_vs_raw_scan", json_real(ar / sr));
+    json_object_set_new(o, "digests_match_live", json_boolean(match));
+    cli_print_json(o);
     return JPL_OK;
 }

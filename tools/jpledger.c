@@ -105,7 +105,10 @@ static const jpl_command COMMANDS[] = {
      "  appends N signed events (default 50000) from two client threads into a new ledger, then\n"
      "  verifies it; prints rates and their ratios to raw Ed25519 verification and a raw RocksDB\n"
      "  scan measured in the same run (medians of 3). DIR must not hold a ledger (default: a new\n"
-     "  directory under /tmp, removed afterwards)\n",
+     "  directory under /tmp, removed afterwards)\n"
+     "       jpledger bench replay [--events N] [--dir DIR]\n"
+     "  appends a ministry-like history of N events (default 50000), then replays the\n"
+     "  projections 3 times; prints entries/s and the ratio to a raw RocksDB scan of the log\n",
      cmd_bench},
     {"demo", "run the end-to-end demo", "usage: jpledger demo ...\n", NULL},
 };
