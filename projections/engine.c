@@ -11,6 +11,7 @@
  * that p.meta does not name are leftovers of an interrupted replay and are dropped on the next
  * sync or replay.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,23 +439,33 @@ typedef struct {
     uint64_t old_gen, new_gen;
     int old_cf, new_cf;
     pkv kv;
+    /* inputs and outputs of the build thread */
+    jpl_store *store;
+    uint64_t size;
+    const jpl_replay_opts *opts; /* progress is reported by the first build only */
+    jpl_replay_result res;
+    jpl_err rc;
+    jpl_error err;
 } build;
 
-static jpl_err build_all(jpl_ledger *l, build *b, size_t nb, const jpl_replay_opts *o,
-                         uint64_t size, jpl_error *e)
+/* Builds one projection's new generation from the whole log, then digests it and the live
+ * generation. Each projection is independent, so each build runs in its own thread with its own
+ * log iterator (replay uses every core). */
+static void *build_one(void *arg)
 {
-    jpl_store *s = jpl_ledger_store(l);
+    build *x = arg;
+    jpl_store *s = x->store;
+    jpl_error *e = &x->err;
+    const jpl_replay_opts *o = x->opts;
     jpl_err rc = JPL_OK;
-    for (size_t j = 0; j < nb; j++) {
-        b[j].kv.map = pmap_new();
-        b[j].kv.plain = jpl_plain_batch_new();
-        if (b[j].kv.map == NULL || b[j].kv.plain == NULL)
-            rc = jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
-    }
-    jpl_iter *it = jpl_store_iter(s, JPL_CF_LOG, NULL, 0);
+    x->kv.map = pmap_new();
+    x->kv.plain = jpl_plain_batch_new();
+    if (x->kv.map == NULL || x->kv.plain == NULL)
+        rc = jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    jpl_iter *it = rc == JPL_OK ? jpl_store_iter(s, JPL_CF_LOG, NULL, 0) : NULL;
     uint64_t seq = 0;
     double t0 = now_s(), last = t0;
-    for (; rc == JPL_OK && seq < size && jpl_iter_valid(it); jpl_iter_next(it), seq++) {
+    for (; rc == JPL_OK && seq < x->size && jpl_iter_valid(it); jpl_iter_next(it), seq++) {
         size_t klen = 0, vlen = 0;
         const uint8_t *key = jpl_iter_key(it, &klen);
         if (klen != 8 || jpl_get_u64be(key) != seq) {
@@ -465,51 +476,91 @@ static jpl_err build_all(jpl_ledger *l, build *b, size_t nb, const jpl_replay_op
         decoded d;
         if ((rc = decode_entry(seq, val, vlen, &d, e)) != JPL_OK)
             break;
-        for (size_t j = 0; rc == JPL_OK && j < nb; j++) {
-            rc = OPS[b[j].idx]->apply(&b[j].kv, &d.view, e);
-            if (rc != JPL_OK)
-                jpl_error_prefix(e, "projection %s at seq %llu", OPS[b[j].idx]->name,
-                                 (unsigned long long)seq);
-        }
+        rc = OPS[x->idx]->apply(&x->kv, &d.view, e);
+        if (rc != JPL_OK)
+            jpl_error_prefix(e, "projection %s at seq %llu", OPS[x->idx]->name,
+                             (unsigned long long)seq);
         decoded_free(&d);
-        if (o->progress != NULL && (seq + 1) % PROGRESS_EVERY == 0) {
+        if (o != NULL && o->progress != NULL && (seq + 1) % PROGRESS_EVERY == 0) {
             double t = now_s();
             if (t - last >= 0.25) {
-                o->progress(o->progress_ctx, seq + 1, size, t - t0);
+                o->progress(o->progress_ctx, seq + 1, x->size, t - t0);
                 last = t;
             }
         }
     }
-    if (rc == JPL_OK)
+    if (rc == JPL_OK && it != NULL)
         rc = jpl_iter_status(it, e);
-    if (rc == JPL_OK && seq < size)
+    if (rc == JPL_OK && seq < x->size)
         rc = jpl_fail(e, JPL_ERR_CORRUPT, "log ends at %llu before its size %llu",
-                      (unsigned long long)seq, (unsigned long long)size);
+                      (unsigned long long)seq, (unsigned long long)x->size);
     jpl_iter_free(it);
-    if (rc == JPL_OK && o->progress != NULL)
-        o->progress(o->progress_ctx, seq, size, now_s() - t0);
-    for (size_t j = 0; rc == JPL_OK && j < nb; j++) {
+    if (rc == JPL_OK && o != NULL && o->progress != NULL)
+        o->progress(o->progress_ctx, seq, x->size, now_s() - t0);
+    if (rc == JPL_OK) {
         uint8_t v[8];
-        jpl_put_u64be(v, size);
-        jpl_plain_batch_put(b[j].kv.plain, s, b[j].new_cf, PROJ_APPLIED_KEY,
-                            strlen(PROJ_APPLIED_KEY), v, 8);
-        rc = jpl_store_write_plain(s, b[j].kv.plain, false, e);
-        if (rc == JPL_OK)
-            rc = pmap_flush_sorted(b[j].kv.map, s, b[j].new_cf, e);
+        jpl_put_u64be(v, x->size);
+        jpl_plain_batch_put(x->kv.plain, s, x->new_cf, PROJ_APPLIED_KEY, strlen(PROJ_APPLIED_KEY),
+                            v, 8);
+        rc = jpl_store_write_plain(s, x->kv.plain, false, e);
     }
-    /* a synced write makes everything written before it durable (one WAL) */
-    jpl_batch *sb = rc == JPL_OK ? jpl_batch_new() : NULL;
-    if (sb != NULL) {
-        put_applied(sb, s, b[0].new_cf, size);
-        rc = jpl_store_write(s, sb, true, e);
-        jpl_batch_free(sb);
+    if (rc == JPL_OK)
+        rc = pmap_flush_sorted(x->kv.map, s, x->new_cf, e);
+    pmap_free(x->kv.map);
+    jpl_plain_batch_free(x->kv.plain);
+    x->kv.map = NULL;
+    x->kv.plain = NULL;
+    jpl_replay_result *r = &x->res;
+    snprintf(r->name, sizeof r->name, "%s", jpl_projection_names[x->idx]);
+    r->applied = x->size;
+    r->generation = x->new_gen;
+    r->had_live = x->old_cf >= 0;
+    if (rc == JPL_OK)
+        rc = digest_cf(s, x->new_cf, r->digest, e);
+    if (rc == JPL_OK && r->had_live)
+        rc = read_applied(s, x->old_cf, &r->live_applied, e);
+    if (rc == JPL_OK && r->had_live)
+        rc = digest_cf(s, x->old_cf, r->live_digest, e);
+    r->match = r->had_live && r->live_applied == r->applied &&
+               memcmp(r->digest, r->live_digest, JPL_SHA256_LEN) == 0;
+    x->rc = rc;
+    return NULL;
+}
+
+static jpl_err build_all(jpl_store *s, build *b, size_t nb, const jpl_replay_opts *o, uint64_t size,
+                         jpl_error *e)
+{
+    pthread_t th[JPL_PROJ_COUNT];
+    bool started[JPL_PROJ_COUNT] = {false};
+    for (size_t j = 0; j < nb; j++) {
+        b[j].store = s;
+        b[j].size = size;
+        b[j].opts = j == 0 ? o : NULL;
+        b[j].rc = JPL_OK;
+    }
+    for (size_t j = 1; j < nb; j++)
+        started[j] = pthread_create(&th[j], NULL, build_one, &b[j]) == 0;
+    build_one(&b[0]);
+    for (size_t j = 1; j < nb; j++) {
+        if (started[j])
+            pthread_join(th[j], NULL);
+        else
+            build_one(&b[j]); /* no thread: build here */
     }
     for (size_t j = 0; j < nb; j++) {
-        pmap_free(b[j].kv.map);
-        jpl_plain_batch_free(b[j].kv.plain);
-        b[j].kv.map = NULL;
-        b[j].kv.plain = NULL;
+        if (b[j].rc != JPL_OK) {
+            if (e != NULL)
+                *e = b[j].err;
+            return b[j].rc;
+        }
     }
+    /* a synced write makes everything written before it durable (one WAL) */
+    jpl_batch *sb = jpl_batch_new();
+    if (sb == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    put_applied(sb, s, b[0].new_cf, size);
+    jpl_err rc = jpl_store_write(s, sb, true, e);
+    jpl_batch_free(sb);
     return rc;
 }
 
@@ -518,12 +569,15 @@ jpl_err jpl_projections_replay(jpl_ledger *l, const jpl_replay_opts *opts,
 {
     jpl_replay_opts o = opts ? *opts : (jpl_replay_opts){0};
     jpl_store *s = jpl_ledger_store(l);
-    build b[JPL_PROJ_COUNT];
+    build *b = calloc(JPL_PROJ_COUNT, sizeof *b);
     size_t nb = 0;
-    memset(b, 0, sizeof b);
-    if (o.only != NULL && proj_index(o.only) < 0)
+    if (b == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    if (o.only != NULL && proj_index(o.only) < 0) {
+        free(b);
         return jpl_fail(e, JPL_ERR_NOT_FOUND, "no projection called '%s' (balances, units, trail)",
                         o.only);
+    }
     int meta = 0;
     jpl_err rc = jpl_store_cf(s, META_CF, true, &meta, e);
     if (rc == JPL_OK)
@@ -548,22 +602,9 @@ jpl_err jpl_projections_replay(jpl_ledger *l, const jpl_replay_opts *opts,
         x->kv = (pkv){.mode = PKV_REPLAY, .store = s, .cf = x->new_cf};
     }
     if (rc == JPL_OK)
-        rc = build_all(l, b, nb, &o, size, e);
-    for (size_t j = 0; rc == JPL_OK && j < nb; j++) {
-        jpl_replay_result *r = &results[j];
-        memset(r, 0, sizeof *r);
-        snprintf(r->name, sizeof r->name, "%s", jpl_projection_names[b[j].idx]);
-        r->applied = size;
-        r->generation = b[j].new_gen;
-        rc = digest_cf(s, b[j].new_cf, r->digest, e);
-        r->had_live = b[j].old_cf >= 0;
-        if (rc == JPL_OK && r->had_live)
-            rc = read_applied(s, b[j].old_cf, &r->live_applied, e);
-        if (rc == JPL_OK && r->had_live)
-            rc = digest_cf(s, b[j].old_cf, r->live_digest, e);
-        r->match = r->had_live && r->live_applied == r->applied &&
-                   memcmp(r->digest, r->live_digest, JPL_SHA256_LEN) == 0;
-    }
+        rc = build_all(s, b, nb, &o, size, e);
+    for (size_t j = 0; rc == JPL_OK && j < nb; j++)
+        results[j] = b[j].res;
     if (rc == JPL_OK && !o.check) {
         /* the switch: one synced write of every pointer */
         jpl_batch *sb = jpl_batch_new();
@@ -588,6 +629,7 @@ jpl_err jpl_projections_replay(jpl_ledger *l, const jpl_replay_opts *opts,
         if (cf >= JPL_CF__CORE_COUNT && jpl_store_cf_drop(s, cf, &de) != JPL_OK && rc == JPL_OK)
             rc = jpl_fail(e, de.code, "%s", de.msg);
     }
+    free(b);
     if (rc == JPL_OK)
         *n_out = nb;
     return rc;
