@@ -116,5 +116,19 @@ check "balance after replay" 0 "$BIN" balance $PPPK --data "$L" --year 2026 --js
 contains "same figures after replay" "$WORK/out" '"excess_jp_centi":600'
 check "replay without a ledger" 16 "$BIN" replay --data "$WORK/nothing"
 
+# kill -9 in the middle of replays: the live state stays usable and identical to the log, and
+# the half-built generation is dropped by the next replay
+B=$WORK/bench
+check "a larger ledger (bench replay)" 0 "$BIN" bench replay --events 20000 --dir "$B"
+for delay in 0.05 0.15 0.3 0.5; do
+  "$BIN" replay --data "$B" >/dev/null 2>&1 &
+  pid=$!
+  sleep "$delay"; kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  check "replay --check after kill -9 at ${delay}s" 0 "$BIN" replay --check --json --data "$B"
+  contains "live state matches the log after kill at ${delay}s" "$WORK/out" '"projection":"units".*"match":true'
+done
+check "balance after the kills" 0 "$BIN" balance 198001012005011001 --data "$B" --year 2025 --json
+contains "figures intact" "$WORK/out" '"recognized_jp_centi":'
+
 echo "cli_projections: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
