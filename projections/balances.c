@@ -337,7 +337,7 @@ static jpl_err fill(pkv *kv, const char *nip, uint32_t year, const uint8_t *v, s
     return rc;
 }
 
-jpl_err jpl_balance_query(jpl_ledger *l, const char *nip, uint32_t year, jpl_balance **out,
+jpl_err jpl_balance_query(jpl_ledger *l, const char *nip, uint32_t year, jpl_balance **balances_out,
                           size_t *n_out, jpl_error *e)
 {
     jpl_err rc = proj_check_query(nip, year, true, e);
@@ -393,7 +393,7 @@ jpl_err jpl_balance_query(jpl_ledger *l, const char *nip, uint32_t year, jpl_bal
         free(res);
         return rc;
     }
-    *out = res;
+    *balances_out = res;
     *n_out = ny;
     return JPL_OK;
 }

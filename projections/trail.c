@@ -218,7 +218,7 @@ static json_t *row_json(jpl_ledger *l, uint64_t seq, const uint8_t *v, size_t vl
     return o;
 }
 
-jpl_err jpl_trail_query(jpl_ledger *l, const char *nip, json_t **out, jpl_error *e)
+jpl_err jpl_trail_query(jpl_ledger *l, const char *nip, json_t **rows_out, jpl_error *e)
 {
     jpl_err rc = proj_check_query(nip, 0, true, e);
     if (rc != JPL_OK)
@@ -263,6 +263,6 @@ jpl_err jpl_trail_query(jpl_ledger *l, const char *nip, json_t **out, jpl_error 
         json_decref(rows);
         return rc;
     }
-    *out = rows;
+    *rows_out = rows;
     return JPL_OK;
 }

@@ -119,8 +119,8 @@ check "replay without a ledger" 16 "$BIN" replay --data "$WORK/nothing"
 # kill -9 in the middle of replays: the live state stays usable and identical to the log, and
 # the half-built generation is dropped by the next replay
 B=$WORK/bench
-check "a larger ledger (bench replay)" 0 "$BIN" bench replay --events 20000 --dir "$B"
-for delay in 0.05 0.15 0.3 0.5; do
+check "a larger ledger (bench replay)" 0 "$BIN" bench replay --events 6000 --dir "$B"
+for delay in 0.02 0.1 0.25; do
   "$BIN" replay --data "$B" >/dev/null 2>&1 &
   pid=$!
   sleep "$delay"; kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null

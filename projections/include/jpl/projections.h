@@ -99,7 +99,9 @@ typedef struct {
  * next attach or replay). results (JPL_PROJ_COUNT, caller-owned) get one entry per projection
  * replayed; *n_out says how many. Errors: JPL_ERR_NOT_FOUND for an unknown name, store errors,
  * JPL_ERR_CORRUPT for an entry that does not decode. A digest mismatch is not an error here
- * (see result.match).
+ * (see result.match). Each projection is built in its own thread; the ledger must not be
+ * appended to meanwhile (the CLI holds the database lock). After a switch, a jpl_projections
+ * attached to this ledger before the call is stale: attach again.
  */
 jpl_err jpl_projections_replay(jpl_ledger *l, const jpl_replay_opts *opts,
                                jpl_replay_result *results, size_t *n_out, jpl_error *e);
@@ -152,11 +154,11 @@ typedef struct {
 
 /*
  * Balances of nip: for one year (year != 0; 2000..2100), or (year == 0) every year with figures,
- * or the current WIB year if there are none. *out (malloc'd array, caller frees) gets *n_out
- * entries in year order. Errors: JPL_ERR_BAD_INPUT for a malformed NIP or a year outside
+ * or the current WIB year if there are none. *balances_out (malloc'd array, caller frees) gets
+ * *n_out entries in year order. Errors: JPL_ERR_BAD_INPUT for a malformed NIP or a year outside
  * 2000..2100, JPL_ERR_NOT_FOUND for an employee never registered in the ledger, store errors.
  */
-jpl_err jpl_balance_query(jpl_ledger *l, const char *nip, uint32_t year, jpl_balance **out,
+jpl_err jpl_balance_query(jpl_ledger *l, const char *nip, uint32_t year, jpl_balance **balances_out,
                           size_t *n_out, jpl_error *e);
 /* JSON form of a balance (caller owns it). */
 json_t *jpl_balance_to_json(const jpl_balance *b);
@@ -184,14 +186,15 @@ typedef struct {
  */
 jpl_err jpl_unit_report(jpl_ledger *l, uint32_t year, const char *unit, jpl_unit_row **rows_out,
                         size_t *n_out, jpl_error *e);
+/* JSON form of a report row (caller owns it). */
 json_t *jpl_unit_row_to_json(const jpl_unit_row *r);
 
 /*
  * Audit trail of nip: a JSON array of every event about the employee in log order, each
  * {"seq","type","event_id","key","role","issued_at_ms","recorded_at_ms","leaf_hash"} plus
  * "revokes":{"seq","type","event_id"} on revocations and "revoked_by":seq on revoked events.
- * *out is owned by the caller. Errors as for jpl_balance_query.
+ * *rows_out is owned by the caller. Errors as for jpl_balance_query.
  */
-jpl_err jpl_trail_query(jpl_ledger *l, const char *nip, json_t **out, jpl_error *e);
+jpl_err jpl_trail_query(jpl_ledger *l, const char *nip, json_t **rows_out, jpl_error *e);
 
 #endif
