@@ -294,7 +294,14 @@ static jpl_err sync_all(jpl_ledger *l, int cf_out[JPL_PROJ_COUNT], jpl_error *e)
 {
     jpl_store *s = jpl_ledger_store(l);
     int meta = 0;
-    jpl_err rc = jpl_store_cf(s, META_CF, true, &meta, e);
+    /* an empty write fails on a read-only open: projections are kept by the writer only */
+    jpl_batch *probe = jpl_batch_new();
+    jpl_error pe = {0};
+    jpl_err rc = probe ? jpl_store_write(s, probe, false, &pe) : JPL_ERR_INTERNAL;
+    jpl_batch_free(probe);
+    if (rc != JPL_OK)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "projections need a ledger opened for writing");
+    rc = jpl_store_cf(s, META_CF, true, &meta, e);
     if (rc == JPL_OK)
         rc = drop_leftovers(s, meta, e);
     /* projections never built: build them by replay (fast path, no per-event reads) */
