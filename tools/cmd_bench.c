@@ -270,6 +270,8 @@ int cmd_bench(int argc, char **argv)
     }
     if (optind < argc - 1)
         return cli_usage_error("bench", "unexpected argument");
+    if (replay && events > 500000)
+        return cli_usage_error("bench", "bench replay takes --events 100..500000");
     char tmpl[] = "/tmp/jpledger-bench-XXXXXX";
     char path[64];
     if (dir == NULL) {
@@ -279,8 +281,6 @@ int cmd_bench(int argc, char **argv)
         dir = path;
     }
     fprintf(stderr, "bench: ledger in %s\n", dir);
-    if (replay && events > 500000)
-        return cli_usage_error("bench", "bench replay takes --events 100..500000");
     int rc = replay ? bench_replay(dir, events) : bench_ledger(dir, events);
     if (dir == path)
         nftw(tmpl, remove_entry, 16, FTW_DEPTH | FTW_PHYS); /* our own temporary directory */

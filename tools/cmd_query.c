@@ -451,8 +451,14 @@ static void bench_register(bench_batch *b, const jpl_note_signer *admin, const j
 
 /* A ministry-like history: per employee registration, plan, approval, two enrollments,
  * completions and recognitions, one transfer (10 events), over 2025 and 2026. */
+/* Append rates of the first half (no projections) and the second half (projections attached:
+ * the writer updates them in every group's batch). */
+typedef struct {
+    double plain_per_s, attached_per_s;
+} fill_rates;
+
 static jpl_err bench_fill(jpl_ledger *l, const jpl_note_signer *admin, uint64_t events,
-                          jpl_error *e)
+                          fill_rates *rates, jpl_error *e)
 {
     jpl_note_signer hr, sup, lms, ver;
     bench_batch *b = calloc(1, sizeof *b);
@@ -481,7 +487,19 @@ static jpl_err bench_fill(jpl_ledger *l, const jpl_note_signer *admin, uint64_t 
         bench_add(b, &lms, json);
     }
     uint64_t employees = events / 10;
+    jpl_projections *proj = NULL;
+    bench_flush(b);
+    uint64_t n0 = jpl_ledger_size(l), n1 = 0;
+    double t0 = bench_now(), t1 = 0;
     for (uint64_t i = 0; i < employees && b->rc == JPL_OK; i++) {
+        if (i == employees / 2) {
+            bench_flush(b);
+            t1 = bench_now();
+            n1 = jpl_ledger_size(l);
+            if (b->rc == JPL_OK)
+                b->rc = jpl_projections_attach(l, NULL, NULL, &proj, &b->e);
+            t1 = bench_now(); /* the catch-up of the first half is not an append */
+        }
         char nip[19], id[5][37];
         uint8_t raw[16];
         /* distinct valid NIPs: birth day 1..28 x sequence 1..999 x sex digit */
@@ -536,6 +554,12 @@ static jpl_err bench_fill(jpl_ledger *l, const jpl_note_signer *admin, uint64_t 
         bench_add(b, &hr, json);
     }
     bench_flush(b);
+    double t2 = bench_now();
+    uint64_t n2 = jpl_ledger_size(l);
+    jpl_ledger_set_hooks(l, NULL, NULL, NULL);
+    jpl_projections_free(proj);
+    rates->plain_per_s = t1 > t0 ? (double)(n1 - n0) / (t1 - t0) : 0;
+    rates->attached_per_s = t2 > t1 ? (double)(n2 - n1) / (t2 - t1) : 0;
     jpl_err rc = b->rc;
     if (rc != JPL_OK)
         jpl_fail(e, rc, "%s", b->e.msg);
@@ -612,7 +636,8 @@ int bench_replay(const char *dir, uint64_t events)
     if (rc != JPL_OK)
         return cli_fail("bench", rc, "%s", e.msg);
     fprintf(stderr, "bench: signing and appending %llu events...\n", (unsigned long long)events);
-    rc = bench_fill(l, &admin, events, &e);
+    fill_rates fr = {0};
+    rc = bench_fill(l, &admin, events, &fr, &e);
     jpl_note_signer_wipe(&admin);
     /* the first build (generation 1) also warms the cache for the timed runs */
     if (rc == JPL_OK)
@@ -654,6 +679,8 @@ int bench_replay(const char *dir, uint64_t events)
     json_object_set_new(o, "apply_phase_vs_raw_scan", json_real(ar / sr));
     json_object_set_new(o, "replay_vs_scan_and_decode", json_real(rr / dr));
     json_object_set_new(o, "digests_match_live", json_boolean(match));
+    json_object_set_new(o, "append_events_per_s_without_projections", json_real(fr.plain_per_s));
+    json_object_set_new(o, "append_events_per_s_with_projections", json_real(fr.attached_per_s));
     cli_print_json(o);
     return JPL_OK;
 }
