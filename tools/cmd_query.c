@@ -323,8 +323,16 @@ int cmd_replay(int argc, char **argv)
     if ((ret = open_ledger("replay", cli_data_dir(q.data), true, &l)) != JPL_OK)
         return ret;
     jpl_error e = {0};
-    /* bring the live state up to the log first, so that live and replay cover the same entries */
+    /* bring the live state up to the log first, so that live and replay cover the same entries;
+     * a live state too damaged to catch up is exactly what replay is for: go on */
     jpl_err rc = jpl_projections_sync(l, &e);
+    if (rc != JPL_OK) {
+        fprintf(stderr,
+                "jpledger replay: the live projections could not catch up with the log "
+                "(%s); rebuilding them\n",
+                e.msg);
+        rc = JPL_OK;
+    }
     jpl_replay_result res[JPL_PROJ_COUNT];
     size_t n = 0;
     jpl_replay_opts o = {.only = q.projection,
