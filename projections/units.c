@@ -397,7 +397,8 @@ jpl_err jpl_unit_report(jpl_ledger *l, uint32_t year, const char *unit, jpl_unit
         r.rows[0] = r.rows[i];
         r.n = 1;
     }
-    qsort(r.rows, r.n, sizeof *r.rows, cmp_row);
+    if (r.n > 1)
+        qsort(r.rows, r.n, sizeof *r.rows, cmp_row);
     *rows_out = r.rows;
     *n_out = r.n;
     return JPL_OK;
