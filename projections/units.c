@@ -281,7 +281,8 @@ static jpl_err count_employee(report *r, const proj_history *h, const credits *c
         bool dup = false;
         for (size_t j = 0; j < n; j++)
             dup = dup || strcmp(units[j], c->c[i].unit) == 0;
-        if (!dup && n < sizeof units / sizeof units[0])
+        /* a credit revoked to zero does not make the employee a member */
+        if (!dup && c->c[i].jp > 0 && n < sizeof units / sizeof units[0])
             units[n++] = c->c[i].unit;
     }
     const proj_step *st = proj_history_at(h, r->year);

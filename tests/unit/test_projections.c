@@ -1065,12 +1065,15 @@ typedef struct {
     int year;
     uint64_t amount;
     bool revoked;
+    char unit[64]; /* completions: the unit at the time; recognitions: their completion's */
 } n_event;
 
 typedef struct {
     int year; /* WIB */
     int kind;
     bool exempt;
+    bool exited;
+    char unit[64];
 } n_step;
 
 typedef struct {
@@ -1168,7 +1171,10 @@ static void naive_apply(naive *nv, const p_state *s, const Jpl__Event *ev)
             st.kind = ev->employee_registered->kind;
             st.exempt =
                 ev->employee_registered->has_cap_exempt && ev->employee_registered->cap_exempt;
+            snprintf(st.unit, sizeof st.unit, "%s", ev->employee_registered->unit);
         } else {
+            if (ev->employee_updated->unit != NULL)
+                snprintf(st.unit, sizeof st.unit, "%s", ev->employee_updated->unit);
             if (ev->employee_updated->has_kind)
                 st.kind = ev->employee_updated->kind;
             if (ev->employee_updated->has_cap_exempt)
@@ -1180,6 +1186,7 @@ static void naive_apply(naive *nv, const p_state *s, const Jpl__Event *ev)
     case JPL__EVENT__BODY_EMPLOYEE_EXITED: {
         n_step st = nv->steps[emp][nv->n_steps[emp] - 1];
         st.year = wib_year_naive(ev->issued_at_ms);
+        st.exited = true;
         nv->steps[emp][nv->n_steps[emp]++] = st;
         break;
     }
@@ -1232,10 +1239,13 @@ static void naive_apply(naive *nv, const p_state *s, const Jpl__Event *ev)
     case JPL__EVENT__BODY_COMPLETED:
         naive_add(nv, ev, ev->body_case, emp, wib_year_naive(ev->completed->completed_at_ms),
                   ev->completed->jp_centi);
+        snprintf(nv->ev[nv->n_ev - 1].unit, sizeof nv->ev[0].unit, "%s",
+                 nv->steps[emp][nv->n_steps[emp] - 1].unit);
         break;
     case JPL__EVENT__BODY_RECOGNIZED: {
         const n_event *c = naive_find(nv, ev->recognized->completion_event_id.data);
         naive_add(nv, ev, ev->body_case, emp, c->year, ev->recognized->jp_centi);
+        snprintf(nv->ev[nv->n_ev - 1].unit, sizeof nv->ev[0].unit, "%s", c->unit);
         break;
     }
     case JPL__EVENT__BODY_REVOKED:
@@ -1244,6 +1254,103 @@ static void naive_apply(naive *nv, const p_state *s, const Jpl__Event *ev)
     default:
         break;
     }
+}
+
+/* The unit reports of 2023..2027, recomputed from the naive model: membership by the HR events'
+ * years, credits where the employee was when the completion was appended. */
+static void naive_units_check(fixture *f, const p_state *s, const naive *nv)
+{
+    for (int year = 2023; year <= 2027; year++) {
+        jpl_unit_row want[4];
+        memset(want, 0, sizeof want);
+        const n_policy *p = naive_policy(nv, (unsigned)year);
+        uint64_t floor = p ? p->floor : 2000, cap = p ? p->cap : 2400;
+        for (int emp = 0; emp < P_EMP; emp++) {
+            const n_step *st = nv->steps[emp];
+            size_t ns = nv->n_steps[emp];
+            bool in[4] = {false};
+            uint64_t credit[4] = {0}, total = 0;
+            bool gone = false;
+            for (size_t i = 0; i < ns; i++)
+                gone = gone || (st[i].exited && st[i].year < year);
+            if (st[0].year <= year && !gone) {
+                const n_step *carried = NULL;
+                for (size_t i = 0; i < ns; i++) {
+                    if (st[i].year < year)
+                        carried = &st[i];
+                    for (int u = 0; u < 4; u++)
+                        if (st[i].year == year && strcmp(st[i].unit, P_UNITS[u]) == 0)
+                            in[u] = true;
+                }
+                for (int u = 0; carried != NULL && u < 4; u++)
+                    if (strcmp(carried->unit, P_UNITS[u]) == 0)
+                        in[u] = true;
+            }
+            for (size_t i = 0; i < nv->n_ev; i++) {
+                const n_event *x = &nv->ev[i];
+                if (x->emp != emp || x->year != year || x->revoked ||
+                    x->type != JPL__EVENT__BODY_RECOGNIZED)
+                    continue;
+                total += x->amount;
+                for (int u = 0; u < 4; u++)
+                    if (strcmp(x->unit, P_UNITS[u]) == 0)
+                        credit[u] += x->amount;
+            }
+            int n_in = 0;
+            for (int u = 0; u < 4; u++) {
+                in[u] = in[u] || credit[u] > 0;
+                n_in += in[u];
+            }
+            const n_step *k = &st[0];
+            for (size_t i = 0; i < ns; i++)
+                if (st[i].year <= year)
+                    k = &st[i];
+            for (int u = 0; u < 4; u++) {
+                if (!in[u])
+                    continue;
+                if (k->kind == JPL__EMPLOYEE_KIND__KIND_PPPK) {
+                    want[u].headcount_pppk++;
+                    want[u].pppk_exempt += k->exempt;
+                    want[u].pppk_at_cap += !k->exempt && total >= cap;
+                } else {
+                    want[u].headcount_pns++;
+                    want[u].pns_met += total >= floor;
+                }
+                want[u].movers += n_in > 1;
+                want[u].recognized += credit[u];
+            }
+        }
+        jpl_unit_row *rows = NULL;
+        size_t n = 0;
+        jpl_error e = {0};
+        REQUIRE(jpl_unit_report(f->l, (uint32_t)year, NULL, &rows, &n, &e) == JPL_OK);
+        size_t expected_rows = 0;
+        for (int u = 0; u < 4; u++) {
+            if (want[u].headcount_pns + want[u].headcount_pppk == 0)
+                continue;
+            expected_rows++;
+            const jpl_unit_row *got = NULL;
+            for (size_t i = 0; i < n; i++)
+                if (strcmp(rows[i].unit, P_UNITS[u]) == 0)
+                    got = &rows[i];
+            CHECK(got != NULL);
+            if (got == NULL)
+                continue;
+            int before = jpl_test_failures;
+            CHECK_EQ(got->headcount_pns, want[u].headcount_pns);
+            CHECK_EQ(got->headcount_pppk, want[u].headcount_pppk);
+            CHECK_EQ(got->pns_met, want[u].pns_met);
+            CHECK_EQ(got->pppk_at_cap, want[u].pppk_at_cap);
+            CHECK_EQ(got->pppk_exempt, want[u].pppk_exempt);
+            CHECK_EQ(got->movers, want[u].movers);
+            CHECK_EQ(got->recognized, want[u].recognized);
+            if (jpl_test_failures != before)
+                fprintf(stderr, "  unit %s year %d\n", P_UNITS[u], year);
+        }
+        CHECK_EQ(n, expected_rows);
+        free(rows);
+    }
+    (void)s;
 }
 
 static void test_property_random_history(void)
@@ -1360,6 +1467,7 @@ static void test_property_random_history(void)
         }
     }
     CHECK_EQ(compared, P_EMP * 5);
+    naive_units_check(&f, s, nv);
 
     /* replay gives the live digests, and the same balances */
     jpl_replay_result res[JPL_PROJ_COUNT];
