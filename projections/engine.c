@@ -325,6 +325,12 @@ static jpl_err sync_all(jpl_ledger *l, int cf_out[JPL_PROJ_COUNT], jpl_error *e)
             rc = jpl_store_cf(s, fam, false, &cf_out[i], e);
         if (rc == JPL_OK)
             rc = read_applied(s, cf_out[i], &applied[i], e);
+        if (rc == JPL_OK && applied[i] > jpl_ledger_size(l))
+            rc = jpl_fail(e, JPL_ERR_CORRUPT,
+                          "the %s projection has applied %llu entries but the log has %llu "
+                          "(run 'jpledger replay')",
+                          jpl_projection_names[i], (unsigned long long)applied[i],
+                          (unsigned long long)jpl_ledger_size(l));
     }
     if (rc == JPL_OK)
         rc = catch_up(s, cf_out, applied, jpl_ledger_size(l), e);

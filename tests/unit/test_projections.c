@@ -723,6 +723,22 @@ static void test_replay_check_and_leftovers(void)
     o = (jpl_replay_opts){.only = "ledgers"};
     CHECK_EQ(jpl_projections_replay(f.l, &o, res, &n, &e), JPL_ERR_NOT_FOUND);
 
+    /* a projection that claims more entries than the log has is refused, and replay repairs it */
+    REQUIRE(jpl_store_cf(s, "p.trail.g1", false, &cf, &e) == JPL_OK);
+    uint8_t ahead[8];
+    jpl_put_u64be(ahead, jpl_ledger_size(f.l) + 5);
+    b = jpl_batch_new();
+    jpl_batch_put(b, s, cf, "#applied", 8, ahead, 8);
+    REQUIRE(jpl_store_write(s, b, true, &e) == JPL_OK);
+    jpl_batch_free(b);
+    CHECK_EQ(jpl_projections_sync(f.l, &e), JPL_ERR_CORRUPT);
+    CHECK(strstr(e.msg, "trail") != NULL);
+    o = (jpl_replay_opts){.only = "trail"};
+    REQUIRE(jpl_projections_replay(f.l, &o, res, &n, &e) == JPL_OK);
+    CHECK(!res[0].match);
+    CHECK_EQ(res[0].live_applied, jpl_ledger_size(f.l) + 5);
+    CHECK_EQ(jpl_projections_sync(f.l, &e), JPL_OK);
+
     /* a crashed replay: a half-built next generation with garbage; queries ignore it, the next
      * attach drops it */
     REQUIRE(jpl_store_cf(s, "p.units.g2", true, &cf, &e) == JPL_OK);
