@@ -9,6 +9,7 @@
 #include "jpl/crypto.h"
 #include "jpl/event_json.h"
 #include "jpl/keyfile.h"
+#include "jpl/projections.h"
 
 bool cli_parse_u64(const char *s, uint64_t *out)
 {
@@ -158,5 +159,23 @@ int cli_append_event(const char *cmd, jpl_ledger *l, struct jpl_client *client,
     } else {
         printf("seq %llu %s\n", (unsigned long long)res.seq, idt);
     }
+    return JPL_OK;
+}
+
+jpl_err cli_open_writable(const char *dir, jpl_ledger **l_out, struct jpl_projections **p_out,
+                          jpl_error *e)
+{
+    jpl_ledger *l = NULL;
+    jpl_projections *p = NULL;
+    jpl_err rc = jpl_ledger_open(dir, true, &l, e);
+    if (rc == JPL_OK)
+        rc = jpl_projections_attach(l, NULL, NULL, &p, e);
+    if (rc != JPL_OK) {
+        jpl_ledger_close(l);
+        jpl_projections_free(p);
+        return rc;
+    }
+    *l_out = l;
+    *p_out = p;
     return JPL_OK;
 }

@@ -55,6 +55,12 @@ int cli_connect(const char *cmd, const cli_remote *r, struct jpl_client **out);
 jpl_err cli_remote_append(struct jpl_client *c, const jpl_bytes *envs, size_t n,
                           jpl_append_result *res, jpl_error *e);
 
+struct jpl_projections;
+/* Opens the ledger in dir for writing with the projections attached (so balances, units and
+ * trail move with every append). Both are closed by the caller: ledger first. */
+jpl_err cli_open_writable(const char *dir, jpl_ledger **l_out, struct jpl_projections **p_out,
+                          jpl_error *e);
+
 /* Gives ev a fresh id and the current time, signs it with signer and appends it to l or through
  * client; prints the result line (`seq N id` or JSON). Returns the exit code. */
 int cli_append_event(const char *cmd, jpl_ledger *l, struct jpl_client *client,

@@ -240,12 +240,15 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
+int bench_replay(const char *dir, uint64_t events); /* cmd_query.c */
+
 int cmd_bench(int argc, char **argv);
 int cmd_bench(int argc, char **argv)
 {
     if (argc < 2 || (strcmp(argv[1], "ledger") != 0 && strcmp(argv[1], "ingest") != 0 &&
-                     strcmp(argv[1], "query") != 0))
-        return cli_usage_error("bench", "say 'bench ledger', 'bench ingest' or 'bench query'");
+                     strcmp(argv[1], "query") != 0 && strcmp(argv[1], "replay") != 0))
+        return cli_usage_error("bench", "say 'bench ledger', 'bench replay', 'bench ingest' or "
+                                        "'bench query'");
     static const struct option opts[] = {
         {"events", required_argument, 0, 'n'}, {"dir", required_argument, 0, 'd'}, {0, 0, 0, 0}};
     uint64_t events = 50000;
@@ -268,6 +271,8 @@ int cmd_bench(int argc, char **argv)
     }
     if (optind < argc - 1)
         return cli_usage_error("bench", "unexpected argument");
+    if (strcmp(argv[1], "replay") == 0 && events > 500000)
+        return cli_usage_error("bench", "bench replay takes --events 100..500000");
     char tmpl[] = "/tmp/jpledger-bench-XXXXXX";
     char path[64];
     if (dir == NULL) {
@@ -277,8 +282,9 @@ int cmd_bench(int argc, char **argv)
         dir = path;
     }
     fprintf(stderr, "bench: ledger in %s\n", dir);
-    int rc = strcmp(argv[1], "ledger") == 0 ? bench_ledger(dir, events)
-                                            : bench_api(argv[1], dir, events);
+    int rc = strcmp(argv[1], "ledger") == 0   ? bench_ledger(dir, events)
+             : strcmp(argv[1], "replay") == 0 ? bench_replay(dir, events)
+                                              : bench_api(argv[1], dir, events);
     if (dir == path)
         nftw(tmpl, remove_entry, 16, FTW_DEPTH | FTW_PHYS); /* our own temporary directory */
     return rc;

@@ -13,6 +13,7 @@
 #include "jpl/event_json.h"
 #include "jpl/keyfile.h"
 #include "jpl/ledger.h"
+#include "jpl/projections.h"
 
 static const char *const ROLES[] = {"", "admin", "hr", "supervisor", "lms", "verifier", "auditor"};
 
@@ -146,13 +147,14 @@ int cmd_key(int argc, char **argv)
         return cli_fail("key", rc, "--key: %s", e.msg);
     jpl_ledger *l = NULL;
     jpl_client *client = NULL;
+    jpl_projections *proj = NULL;
     if (remote.url) {
         int crc = cli_connect("key", &remote, &client);
         if (crc != JPL_OK) {
             jpl_note_signer_wipe(&signer);
             return crc;
         }
-    } else if ((rc = jpl_ledger_open(dir, true, &l, &e)) != JPL_OK) {
+    } else if ((rc = cli_open_writable(dir, &l, &proj, &e)) != JPL_OK) {
         jpl_note_signer_wipe(&signer);
         return cli_fail("key", rc, "%s", e.msg);
     }
@@ -174,6 +176,7 @@ int cmd_key(int argc, char **argv)
     int ret = cli_append_event("key", l, client, &signer, &ev, json);
     jpl_ledger_close(l);
     jpl_client_close(client);
+    jpl_projections_free(proj);
     jpl_note_signer_wipe(&signer);
     return ret;
 }

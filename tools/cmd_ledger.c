@@ -15,6 +15,7 @@
 #include "jpl/ledger.h"
 #include "jpl/merkle.h"
 #include "jpl/note.h"
+#include "jpl/projections.h"
 
 enum {
     OPT_DATA = 1000,
@@ -213,7 +214,8 @@ int cmd_keygen(int argc, char **argv)
 
 typedef struct {
     jpl_ledger *ledger;
-    jpl_client *client; /* with --url: append through the server instead */
+    jpl_client *client;    /* with --url: append through the server instead */
+    jpl_projections *proj; /* keeps balances, units and trail current with every batch */
     jpl_note_signer signer;
     bool json;
     jpl_bytes *envs;
@@ -393,8 +395,11 @@ int cmd_append(int argc, char **argv)
         jpl_note_signer_wipe(&a.signer);
         return cli_fail("append", JPL_ERR_IO, "%s: cannot open", file);
     }
-    int ret = remote.url ? cli_connect("append", &remote, &a.client)
-                         : open_ledger("append", cli_data_dir(data), true, &a.ledger);
+    int ret = JPL_OK;
+    if (remote.url)
+        ret = cli_connect("append", &remote, &a.client);
+    else if ((rc = cli_open_writable(cli_data_dir(data), &a.ledger, &a.proj, &e)) != JPL_OK)
+        ret = report("append", rc, &e);
     if (ret == JPL_OK)
         ret = append_stream(&a, in, (size_t)batch);
     if (in != stdin)
@@ -403,6 +408,7 @@ int cmd_append(int argc, char **argv)
         fprintf(stderr, "appended %zu events, %zu duplicates\n", a.appended, a.duplicates);
     jpl_ledger_close(a.ledger);
     jpl_client_close(a.client);
+    jpl_projections_free(a.proj);
     jpl_note_signer_wipe(&a.signer);
     free(a.envs);
     free(a.lineno);

@@ -22,6 +22,10 @@ int cmd_policy(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_subscribe(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_balance(int argc, char **argv);
+int cmd_trail(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 #include "jpl/crypto.h"
 #include "jpl/err.h"
 
@@ -67,8 +71,7 @@ static const jpl_command COMMANDS[] = {
      "  puts a whole policy in force from year Y on (until a later year's policy); values not\n"
      "  given are the national defaults: PNS floor 20 JP, PPPK cap 24 JP, 45 minutes per JP,\n"
      "  conversions seminar:4:6 and workshop:5:7 (JP per day, national:international),\n"
-     "  international bonus 20%\n" DATA_OPT
-         JSON_OPT,
+     "  international bonus 20%\n" DATA_OPT JSON_OPT,
      cmd_policy},
     {"append", "sign and append events (JSON lines)",
      "usage: jpledger append [--data DIR] --key FILE [--batch N] [--json] [FILE.ndjson|-]\n"
@@ -80,11 +83,22 @@ static const jpl_command COMMANDS[] = {
      "usage: jpledger read [--data DIR] [--from SEQ] [--count N] [--json]\n" DATA_OPT REMOTE_OPT
          JSON_OPT,
      cmd_read},
-    {"balance", "JP balance of one employee", "usage: jpledger balance NIP [--year Y] [--json]\n",
-     NULL},
-    {"trail", "audit trail of one employee", "usage: jpledger trail NIP [--json]\n", NULL},
-    {"report", "unit compliance report", "usage: jpledger report [--unit U] --year Y [--json]\n",
-     NULL},
+    {"balance", "JP balance of one employee",
+     "usage: jpledger balance NIP [--year Y] [--data DIR] [--json]\n"
+     "  planned, approved, enrolled, completed, recognized and counted JP per year, and the\n"
+     "  status under that year's policy (PNS: met/short; PPPK: within/over the cap).\n"
+     "  Without --year: every year with figures. Unknown NIP: exit 16\n" DATA_OPT JSON_OPT,
+     cmd_balance},
+    {"trail", "audit trail of one employee",
+     "usage: jpledger trail NIP [--data DIR] [--json]\n"
+     "  every event about the employee in log order: seq, type, issuer key and role, issued\n"
+     "  and recorded times, leaf hash; revocations name what they revoke\n" DATA_OPT JSON_OPT,
+     cmd_trail},
+    {"report", "unit compliance report",
+     "usage: jpledger report --year Y [--unit U] [--data DIR] [--json]\n"
+     "  per unit (all units without --unit): headcount by kind, PNS meeting the floor, PPPK\n"
+     "  at or over the cap, recognized JP (total and mean)\n" DATA_OPT JSON_OPT,
+     cmd_report},
     {"subscribe", "follow committed entries live, losing none",
      "usage: jpledger subscribe [--url REQURL] [--pub PUBURL] [--from SEQ] [--type T] [--unit U]\n"
      "                          [--auth-key FILE] [--out FILE | --position-file FILE]\n"
@@ -116,7 +130,13 @@ static const jpl_command COMMANDS[] = {
      "  checks every entry, signature, key, Merkle node and checkpoint; names the first bad\n"
      "  seq. --log-key defaults to DIR/log.vkey; give the key you trust\n" DATA_OPT JSON_OPT,
      cmd_verify},
-    {"replay", "rebuild projections from seq 0", "usage: jpledger replay ...\n", NULL},
+    {"replay", "rebuild projections from seq 0",
+     "usage: jpledger replay [--projection balances|units|trail] [--check] [--data DIR] [--json]\n"
+     "  rebuilds the projections from the log beside the live state (progress on a terminal),\n"
+     "  then switches atomically; prints each projection's digest and the live one's.\n"
+     "  --check builds and compares without switching: exit 18 if the live state differs\n" DATA_OPT
+         JSON_OPT,
+     cmd_replay},
     {"import", "import xAPI statements or an employee CSV", "usage: jpledger import ...\n", NULL},
     {"gen", "generate a realistic ministry year of events", "usage: jpledger gen ...\n", NULL},
     {"bench", "run benchmarks",
@@ -124,7 +144,10 @@ static const jpl_command COMMANDS[] = {
      "  appends N signed events (default 50000) from two client threads into a new ledger, then\n"
      "  verifies it; prints rates and their ratios to raw Ed25519 verification and a raw RocksDB\n"
      "  scan measured in the same run (medians of 3). DIR must not hold a ledger (default: a new\n"
-     "  directory under /tmp, removed afterwards)\n",
+     "  directory under /tmp, removed afterwards)\n"
+     "       jpledger bench replay [--events N] [--dir DIR]\n"
+     "  appends a ministry-like history of N events (default 50000), then replays the\n"
+     "  projections 3 times; prints entries/s and the ratio to a raw RocksDB scan of the log\n",
      cmd_bench},
     {"demo", "run the end-to-end demo", "usage: jpledger demo ...\n", NULL},
 };

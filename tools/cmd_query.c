@@ -1,0 +1,694 @@
+/*
+ * Projection commands of the CLI: balance, trail, report (read-only queries) and replay
+ * (rebuild the projections from seq 0). The query logic lives in the projections library
+ * (jpl/projections.h) so the API server answers the same figures; this file only parses options
+ * and prints. Amounts print as JP with two decimals in text and as centi-JP integers in --json.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "jpl/codec.h"
+#include "jpl/event_json.h"
+#include "jpl/keyfile.h"
+#include "jpl/ledger.h"
+#include "jpl/note.h"
+#include "jpl/projections.h"
+
+enum { OPT_DATA = 1000, OPT_JSON, OPT_YEAR, OPT_UNIT, OPT_PROJECTION, OPT_CHECK };
+
+static int bad_option(const char *cmd, char **argv)
+{
+    char what[256];
+    snprintf(what, sizeof what, "unknown option or missing value: %s", argv[optind - 1]);
+    return cli_usage_error(cmd, what);
+}
+
+static int open_ledger(const char *cmd, const char *dir, bool writable, jpl_ledger **out)
+{
+    jpl_error e = {0};
+    jpl_err rc = jpl_ledger_open(dir, writable, out, &e);
+    if (rc != JPL_OK)
+        return cli_fail(cmd, rc, "%s", e.msg);
+    return JPL_OK;
+}
+
+static void jp_text(char *out, size_t cap, uint64_t centi)
+{
+    snprintf(out, cap, "%llu.%02llu", (unsigned long long)(centi / 100),
+             (unsigned long long)(centi % 100));
+}
+
+/* Parses --year: a number (else usage error); the range is the library's to check. */
+static bool parse_year(const char *s, uint32_t *out)
+{
+    uint64_t y = 0;
+    if (!cli_parse_u64(s, &y) || y > UINT32_MAX)
+        return false;
+    *out = (uint32_t)y;
+    return true;
+}
+
+typedef struct {
+    const char *data;
+    const char *unit;
+    const char *projection;
+    const char *nip;
+    uint32_t year;
+    bool has_year, json, check;
+} query_opts;
+
+static int parse(const char *cmd, int argc, char **argv, query_opts *q, bool want_nip)
+{
+    static const struct option opts[] = {{"data", required_argument, 0, OPT_DATA},
+                                         {"json", no_argument, 0, OPT_JSON},
+                                         {"year", required_argument, 0, OPT_YEAR},
+                                         {"unit", required_argument, 0, OPT_UNIT},
+                                         {"projection", required_argument, 0, OPT_PROJECTION},
+                                         {"check", no_argument, 0, OPT_CHECK},
+                                         {0, 0, 0, 0}};
+    memset(q, 0, sizeof *q);
+    int c;
+    opterr = 0;
+    optind = 1;
+    /* options may follow the NIP: permute, but stop at "--" */
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_DATA:
+            q->data = optarg;
+            break;
+        case OPT_JSON:
+            q->json = true;
+            break;
+        case OPT_YEAR:
+            if (!parse_year(optarg, &q->year))
+                return cli_usage_error(cmd, "--year takes a year such as 2025");
+            q->has_year = true;
+            break;
+        case OPT_UNIT:
+            q->unit = optarg;
+            break;
+        case OPT_PROJECTION:
+            q->projection = optarg;
+            break;
+        case OPT_CHECK:
+            q->check = true;
+            break;
+        default:
+            return bad_option(cmd, argv);
+        }
+    }
+    if (want_nip) {
+        if (argc - optind != 1)
+            return cli_usage_error(cmd, "give exactly one NIP");
+        q->nip = argv[optind];
+    } else if (optind < argc) {
+        return cli_usage_error(cmd, "unexpected argument");
+    }
+    return JPL_OK;
+}
+
+/* ---- balance ---- */
+
+static void print_balance(const jpl_balance *b)
+{
+    char pl[32], ap[32], en[32], co[32], re[32], cn[32], x[32], th[32];
+    jp_text(pl, sizeof pl, b->planned);
+    jp_text(ap, sizeof ap, b->approved);
+    jp_text(en, sizeof en, b->enrolled);
+    jp_text(co, sizeof co, b->completed);
+    jp_text(re, sizeof re, b->recognized);
+    jp_text(cn, sizeof cn, b->counted);
+    bool pppk = b->kind == JPL__EMPLOYEE_KIND__KIND_PPPK;
+    printf("%s %u %s%s, %s\n", b->nip, b->year, pppk ? "PPPK" : "PNS",
+           pppk && b->cap_exempt ? " (cap-exempt)" : "", b->unit);
+    printf("  planned %s  approved %s  enrolled %s  completed %s  recognized %s  counted %s JP\n",
+           pl, ap, en, co, re, cn);
+    jp_text(th, sizeof th, pppk ? b->cap_jp_centi : b->floor_jp_centi);
+    char pol[32];
+    if (b->policy_year)
+        snprintf(pol, sizeof pol, "policy of %u", b->policy_year);
+    else
+        snprintf(pol, sizeof pol, "national default");
+    switch (b->status) {
+    case JPL_STATUS_SHORT:
+        jp_text(x, sizeof x, b->shortfall);
+        printf("  status: short by %s JP (floor %s JP, %s)\n", x, th, pol);
+        break;
+    case JPL_STATUS_OVER:
+        jp_text(x, sizeof x, b->excess);
+        printf("  status: over the cap by %s JP (cap %s JP, %s; counted stops at the cap)\n", x, th,
+               pol);
+        break;
+    case JPL_STATUS_WITHIN:
+        if (b->cap_exempt)
+            printf("  status: within (cap does not apply to this post)\n");
+        else
+            printf("  status: within (cap %s JP, %s)\n", th, pol);
+        break;
+    default:
+        printf("  status: met (floor %s JP, %s)\n", th, pol);
+        break;
+    }
+}
+
+int cmd_balance(int argc, char **argv);
+int cmd_balance(int argc, char **argv)
+{
+    query_opts q;
+    int ret = parse("balance", argc, argv, &q, true);
+    if (ret != JPL_OK)
+        return ret;
+    if (q.has_year && q.year == 0)
+        return cli_fail("balance", JPL_ERR_BAD_INPUT, "year 0 is outside 2000..2100");
+    jpl_ledger *l = NULL;
+    if ((ret = open_ledger("balance", cli_data_dir(q.data), false, &l)) != JPL_OK)
+        return ret;
+    jpl_balance *b = NULL;
+    size_t n = 0;
+    jpl_error e = {0};
+    jpl_err rc = jpl_balance_query(l, q.nip, q.has_year ? q.year : 0, &b, &n, &e);
+    if (rc != JPL_OK)
+        ret = cli_fail("balance", rc, "%s", e.msg);
+    for (size_t i = 0; rc == JPL_OK && i < n; i++) {
+        if (q.json)
+            cli_print_json(jpl_balance_to_json(&b[i]));
+        else
+            print_balance(&b[i]);
+    }
+    free(b);
+    jpl_ledger_close(l);
+    return ret;
+}
+
+/* ---- trail ---- */
+
+static void print_trail_row(json_t *r)
+{
+    printf("%6lld %-19s %s (%s) issued %lld recorded %lld leaf %s",
+           (long long)json_integer_value(json_object_get(r, "seq")),
+           json_string_value(json_object_get(r, "type")),
+           json_string_value(json_object_get(r, "key")),
+           json_string_value(json_object_get(r, "role")),
+           (long long)json_integer_value(json_object_get(r, "issued_at_ms")),
+           (long long)json_integer_value(json_object_get(r, "recorded_at_ms")),
+           json_string_value(json_object_get(r, "leaf_hash")));
+    json_t *t = json_object_get(r, "revokes");
+    if (t != NULL)
+        printf(" revokes seq %lld (%s %s)",
+               (long long)json_integer_value(json_object_get(t, "seq")),
+               json_string_value(json_object_get(t, "type")),
+               json_string_value(json_object_get(t, "event_id")));
+    json_t *by = json_object_get(r, "revoked_by");
+    if (by != NULL)
+        printf(" [revoked by seq %lld]", (long long)json_integer_value(by));
+    printf("\n");
+}
+
+int cmd_trail(int argc, char **argv);
+int cmd_trail(int argc, char **argv)
+{
+    query_opts q;
+    int ret = parse("trail", argc, argv, &q, true);
+    if (ret != JPL_OK)
+        return ret;
+    if (q.has_year || q.unit || q.projection || q.check)
+        return cli_usage_error("trail", "trail takes only NIP, --data and --json");
+    jpl_ledger *l = NULL;
+    if ((ret = open_ledger("trail", cli_data_dir(q.data), false, &l)) != JPL_OK)
+        return ret;
+    json_t *rows = NULL;
+    jpl_error e = {0};
+    jpl_err rc = jpl_trail_query(l, q.nip, &rows, &e);
+    if (rc != JPL_OK) {
+        ret = cli_fail("trail", rc, "%s", e.msg);
+    } else {
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r)
+        {
+            if (q.json) {
+                json_incref(r);
+                cli_print_json(r);
+            } else {
+                print_trail_row(r);
+            }
+        }
+        json_decref(rows);
+    }
+    jpl_ledger_close(l);
+    return ret;
+}
+
+/* ---- report ---- */
+
+static void print_unit_row(const jpl_unit_row *r)
+{
+    char rec[32], mean[32];
+    jp_text(rec, sizeof rec, r->recognized);
+    jp_text(mean, sizeof mean, r->mean_recognized);
+    printf("%s (%u)\n", r->unit, r->year);
+    printf("  headcount: %llu PNS, %llu PPPK (%llu moved units during the year)\n",
+           (unsigned long long)r->headcount_pns, (unsigned long long)r->headcount_pppk,
+           (unsigned long long)r->movers);
+    printf("  PNS meeting the floor: %llu of %llu (%u.%u%%)\n", (unsigned long long)r->pns_met,
+           (unsigned long long)r->headcount_pns, r->pns_met_permille / 10,
+           r->pns_met_permille % 10);
+    printf("  PPPK at or over the cap: %llu (cap-exempt: %llu)\n",
+           (unsigned long long)r->pppk_at_cap, (unsigned long long)r->pppk_exempt);
+    printf("  recognized: %s JP in total, %s JP mean per employee\n", rec, mean);
+}
+
+int cmd_report(int argc, char **argv);
+int cmd_report(int argc, char **argv)
+{
+    query_opts q;
+    int ret = parse("report", argc, argv, &q, false);
+    if (ret != JPL_OK)
+        return ret;
+    if (!q.has_year)
+        return cli_usage_error("report", "--year Y is required");
+    if (q.projection || q.check)
+        return cli_usage_error("report", "report takes --unit, --year, --data and --json");
+    jpl_ledger *l = NULL;
+    if ((ret = open_ledger("report", cli_data_dir(q.data), false, &l)) != JPL_OK)
+        return ret;
+    jpl_unit_row *rows = NULL;
+    size_t n = 0;
+    jpl_error e = {0};
+    jpl_err rc = jpl_unit_report(l, q.year, q.unit, &rows, &n, &e);
+    if (rc != JPL_OK)
+        ret = cli_fail("report", rc, "%s", e.msg);
+    for (size_t i = 0; rc == JPL_OK && i < n; i++) {
+        if (q.json)
+            cli_print_json(jpl_unit_row_to_json(&rows[i]));
+        else
+            print_unit_row(&rows[i]);
+    }
+    if (rc == JPL_OK && n == 0 && !q.json)
+        printf("nobody in any unit in %u\n", q.year);
+    free(rows);
+    jpl_ledger_close(l);
+    return ret;
+}
+
+/* ---- replay ---- */
+
+static void progress(void *ctx, uint64_t done, uint64_t total, double seconds)
+{
+    (void)ctx;
+    double rate = seconds > 0 ? (double)done / seconds : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(stderr, "\rreplay: %llu/%llu entries, %.0f entries/s, ETA %.0f s   ",
+            (unsigned long long)done, (unsigned long long)total, rate, eta);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+int cmd_replay(int argc, char **argv);
+int cmd_replay(int argc, char **argv)
+{
+    query_opts q;
+    int ret = parse("replay", argc, argv, &q, false);
+    if (ret != JPL_OK)
+        return ret;
+    if (q.has_year || q.unit)
+        return cli_usage_error("replay", "replay takes --projection, --check, --data, --json");
+    jpl_ledger *l = NULL;
+    if ((ret = open_ledger("replay", cli_data_dir(q.data), true, &l)) != JPL_OK)
+        return ret;
+    jpl_error e = {0};
+    /* bring the live state up to the log first, so that live and replay cover the same entries;
+     * a live state too damaged to catch up is exactly what replay is for: go on */
+    jpl_err rc = jpl_projections_sync(l, &e);
+    if (rc != JPL_OK) {
+        fprintf(stderr,
+                "jpledger replay: the live projections could not catch up with the log "
+                "(%s); rebuilding them\n",
+                e.msg);
+        rc = JPL_OK;
+    }
+    jpl_replay_result res[JPL_PROJ_COUNT];
+    size_t n = 0;
+    jpl_replay_opts o = {.only = q.projection,
+                         .check = q.check,
+                         .progress = isatty(STDERR_FILENO) ? progress : NULL};
+    if (rc == JPL_OK)
+        rc = jpl_projections_replay(l, &o, res, &n, &e);
+    jpl_ledger_close(l);
+    if (rc != JPL_OK)
+        return cli_fail("replay", rc, "%s", e.msg);
+    int mismatches = 0;
+    for (size_t i = 0; i < n; i++) {
+        char d[65], ld[65];
+        jpl_hex_encode(d, res[i].digest, 32);
+        jpl_hex_encode(ld, res[i].live_digest, 32);
+        if (res[i].had_live && !res[i].match)
+            mismatches++;
+        if (q.json) {
+            json_t *j = json_object();
+            json_object_set_new(j, "projection", json_string(res[i].name));
+            json_object_set_new(j, "applied", json_integer((json_int_t)res[i].applied));
+            json_object_set_new(j, "digest", json_string(d));
+            if (res[i].had_live) {
+                json_object_set_new(j, "live_digest", json_string(ld));
+                json_object_set_new(j, "live_applied",
+                                    json_integer((json_int_t)res[i].live_applied));
+            }
+            json_object_set_new(j, "match", json_boolean(res[i].match));
+            json_object_set_new(j, "switched", json_boolean(!q.check));
+            json_object_set_new(j, "generation", json_integer((json_int_t)res[i].generation));
+            cli_print_json(j);
+        } else {
+            printf("%-9s %llu entries  digest %s\n", res[i].name,
+                   (unsigned long long)res[i].applied, d);
+            if (res[i].had_live)
+                printf("          live      digest %s  %s\n", ld,
+                       res[i].match ? "(identical)" : "(DIFFERENT)");
+            printf("          %s generation %llu\n", q.check ? "built and dropped" : "now live:",
+                   (unsigned long long)res[i].generation);
+        }
+    }
+    if (q.check && mismatches > 0)
+        return cli_fail("replay", JPL_ERR_CORRUPT,
+                        "%d projection(s) differ from a replay of the log; run 'jpledger replay' "
+                        "to rebuild them",
+                        mismatches);
+    if (!q.check && mismatches > 0)
+        fprintf(stderr,
+                "jpledger replay: note: %d live projection(s) differed from the log and were "
+                "replaced\n",
+                mismatches);
+    return JPL_OK;
+}
+
+/* ---- bench replay ---- */
+
+#define BENCH_REPEATS 3
+
+static double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_rate(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct {
+    jpl_ledger *l;
+    jpl_bytes envs[1000];
+    size_t n;
+    jpl_err rc;
+    jpl_error e;
+} bench_batch;
+
+static void bench_flush(bench_batch *b)
+{
+    if (b->n == 0)
+        return;
+    jpl_append_result *res = calloc(b->n, sizeof *res);
+    if (b->rc == JPL_OK)
+        b->rc = res ? jpl_ledger_append(b->l, b->envs, b->n, res, &b->e) : JPL_ERR_INTERNAL;
+    free(res);
+    for (size_t i = 0; i < b->n; i++)
+        free((void *)b->envs[i].data);
+    b->n = 0;
+}
+
+static void bench_add(bench_batch *b, const jpl_note_signer *k, const char *json)
+{
+    Jpl__Event *ev = NULL;
+    uint8_t *env = NULL;
+    size_t len = 0;
+    if (b->rc != JPL_OK)
+        return;
+    b->rc = jpl_event_from_json_text(json, strlen(json), jpl_now_ms(), &ev, &b->e);
+    if (b->rc == JPL_OK)
+        b->rc = jpl_event_seal(ev, k->pk, k->sk, &env, &len, &b->e);
+    jpl_event_free(ev);
+    if (b->rc != JPL_OK)
+        return;
+    b->envs[b->n++] = (jpl_bytes){env, len};
+    if (b->n == sizeof b->envs / sizeof b->envs[0])
+        bench_flush(b);
+}
+
+static void bench_register(bench_batch *b, const jpl_note_signer *admin, const jpl_note_signer *k,
+                           const char *role)
+{
+    char json[512], b64[64];
+    if (!jpl_base64_encode(b64, sizeof b64, k->pk, 32)) {
+        b->rc = JPL_ERR_INTERNAL;
+        return;
+    }
+    snprintf(json, sizeof json,
+             "{\"type\":\"key_registered\",\"public_key\":\"%s\",\"name\":\"%s\",\"role\":\"%s\"}",
+             b64, k->name, role);
+    bench_add(b, admin, json);
+}
+
+/* A ministry-like history: per employee registration, plan, approval, two enrollments,
+ * completions and recognitions, one transfer (10 events), over 2025 and 2026. */
+/* Append rates of the first half (no projections) and the second half (projections attached:
+ * the writer updates them in every group's batch). */
+typedef struct {
+    double plain_per_s, attached_per_s;
+} fill_rates;
+
+static jpl_err bench_fill(jpl_ledger *l, const jpl_note_signer *admin, uint64_t events,
+                          fill_rates *rates, jpl_error *e)
+{
+    jpl_note_signer hr, sup, lms, ver;
+    bench_batch *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    b->l = l;
+    b->rc = jpl_note_keygen("bench.hr", &hr, &b->e);
+    if (b->rc == JPL_OK)
+        b->rc = jpl_note_keygen("bench.supervisor", &sup, &b->e);
+    if (b->rc == JPL_OK)
+        b->rc = jpl_note_keygen("bench.lms", &lms, &b->e);
+    if (b->rc == JPL_OK)
+        b->rc = jpl_note_keygen("bench.verifier", &ver, &b->e);
+    bench_register(b, admin, &hr, "hr");
+    bench_register(b, admin, &sup, "supervisor");
+    bench_register(b, admin, &lms, "lms");
+    bench_register(b, admin, &ver, "verifier");
+    static const char *const units[] = {"Biro Umum", "Biro SDM", "Inspektorat", "Pusdatin",
+                                        "Ditjen A",  "Ditjen B", "Pusdiklat",   "Biro Hukum"};
+    char json[1024];
+    for (int a = 0; a < 20; a++) {
+        snprintf(json, sizeof json,
+                 "{\"type\":\"activity_defined\",\"activity_id\":\"ACT-%d\",\"title\":\"Pelatihan "
+                 "%d\",\"mode\":\"classical\",\"jp_centi\":%d}",
+                 a, a, 400 + 100 * a);
+        bench_add(b, &lms, json);
+    }
+    uint64_t employees = events / 10;
+    jpl_projections *proj = NULL;
+    bench_flush(b);
+    uint64_t n0 = jpl_ledger_size(l), n1 = 0;
+    double t0 = bench_now(), t1 = 0;
+    for (uint64_t i = 0; i < employees && b->rc == JPL_OK; i++) {
+        if (i == employees / 2) {
+            bench_flush(b);
+            t1 = bench_now();
+            n1 = jpl_ledger_size(l);
+            if (b->rc == JPL_OK)
+                b->rc = jpl_projections_attach(l, NULL, NULL, &proj, &b->e);
+            t1 = bench_now(); /* the catch-up of the first half is not an append */
+        }
+        char nip[19], id[5][37];
+        uint8_t raw[16];
+        /* distinct valid NIPs: birth day 1..28 x sequence 1..999 x sex digit */
+        snprintf(nip, sizeof nip, "198001%02llu2005011%03llu",
+                 (unsigned long long)(i / 999 % 28 + 1), (unsigned long long)(i % 999 + 1));
+        if (i >= 999 * 28)
+            nip[14] = '2';
+        unsigned long long t = 1735700000000ULL + (i % 600) * 86400000ULL;
+        snprintf(json, sizeof json,
+                 "{\"type\":\"employee_registered\",\"nip\":\"%s\",\"kind\":\"%s\",\"unit\":\"%s\","
+                 "\"issued_at_ms\":%llu}",
+                 nip, i % 4 == 0 ? "pppk" : "pns", units[i % 8], t);
+        bench_add(b, &hr, json);
+        for (int k = 0; k < 5; k++) {
+            jpl_uuid_v4(raw);
+            jpl_uuid_format(id[k], raw);
+        }
+        snprintf(json, sizeof json,
+                 "{\"type\":\"plan_submitted\",\"id\":\"%s\",\"nip\":\"%s\",\"year\":2025,"
+                 "\"items\":[{\"activity_id\":\"ACT-1\",\"jp_centi\":1200},{\"activity_id\":"
+                 "\"ACT-2\",\"jp_centi\":1200}],\"issued_at_ms\":%llu}",
+                 id[0], nip, t);
+        bench_add(b, &hr, json);
+        snprintf(json, sizeof json,
+                 "{\"type\":\"plan_approved\",\"plan_event_id\":\"%s\",\"issued_at_ms\":%llu}",
+                 id[0], t);
+        bench_add(b, &sup, json);
+        for (int k = 0; k < 2; k++) {
+            int act = (int)((i + (uint64_t)k * 7) % 20);
+            snprintf(
+                json, sizeof json,
+                "{\"type\":\"enrolled\",\"id\":\"%s\",\"nip\":\"%s\",\"activity_id\":\"ACT-%d\","
+                "\"issued_at_ms\":%llu}",
+                id[1 + k], nip, act, t);
+            bench_add(b, &lms, json);
+            snprintf(json, sizeof json,
+                     "{\"type\":\"completed\",\"id\":\"%s\",\"nip\":\"%s\",\"enrollment_event_id\":"
+                     "\"%s\",\"jp_centi\":%d,\"evidence_sha256\":\"e3b0c44298fc1c149afbf4c8996fb924"
+                     "27ae41e4649b934ca495991b7852b855\",\"completed_at_ms\":%llu}",
+                     id[3 + k], nip, id[1 + k], 400 + 100 * act, t + 86400000ULL);
+            bench_add(b, &lms, json);
+            snprintf(json, sizeof json,
+                     "{\"type\":\"recognized\",\"nip\":\"%s\",\"completion_event_id\":\"%s\","
+                     "\"jp_centi\":%d,\"basis\":\"classical\"}",
+                     nip, id[3 + k], 400 + 100 * act);
+            bench_add(b, &ver, json);
+        }
+        snprintf(
+            json, sizeof json,
+            "{\"type\":\"employee_updated\",\"nip\":\"%s\",\"unit\":\"%s\",\"issued_at_ms\":%llu}",
+            nip, units[(i + 3) % 8], t + 2 * 86400000ULL);
+        bench_add(b, &hr, json);
+    }
+    bench_flush(b);
+    double t2 = bench_now();
+    uint64_t n2 = jpl_ledger_size(l);
+    jpl_ledger_set_hooks(l, NULL, NULL, NULL);
+    jpl_projections_free(proj);
+    rates->plain_per_s = t1 > t0 ? (double)(n1 - n0) / (t1 - t0) : 0;
+    rates->attached_per_s = t2 > t1 ? (double)(n2 - n1) / (t2 - t1) : 0;
+    jpl_err rc = b->rc;
+    if (rc != JPL_OK)
+        jpl_fail(e, rc, "%s", b->e.msg);
+    jpl_note_signer_wipe(&hr);
+    jpl_note_signer_wipe(&sup);
+    jpl_note_signer_wipe(&lms);
+    jpl_note_signer_wipe(&ver);
+    free(b);
+    return rc;
+}
+
+static double bench_scan(jpl_ledger *l)
+{
+    double t0 = bench_now();
+    uint64_t n = 0, bytes = 0;
+    jpl_iter *it = jpl_store_iter(jpl_ledger_store(l), JPL_CF_LOG, NULL, 0);
+    for (; jpl_iter_valid(it); jpl_iter_next(it)) {
+        size_t len = 0;
+        jpl_iter_value(it, &len);
+        bytes += len;
+        n++;
+    }
+    jpl_iter_free(it);
+    return (double)n / (bench_now() - t0);
+}
+
+/* Scan plus protobuf decoding of every entry and event: the least any replay must do. */
+static double bench_scan_decode(jpl_ledger *l)
+{
+    double t0 = bench_now();
+    uint64_t n = 0;
+    jpl_iter *it = jpl_store_iter(jpl_ledger_store(l), JPL_CF_LOG, NULL, 0);
+    for (; jpl_iter_valid(it); jpl_iter_next(it)) {
+        size_t len = 0;
+        const uint8_t *v = jpl_iter_value(it, &len);
+        Jpl__LogEntry *entry = NULL;
+        Jpl__Event *ev = NULL;
+        if (jpl_codec_entry_decode(v, len, &entry, NULL) == JPL_OK &&
+            jpl_codec_event_decode(entry->envelope->event.data, entry->envelope->event.len, &ev,
+                                   NULL) == JPL_OK)
+            n++;
+        jpl_codec_event_free(ev);
+        jpl_codec_entry_free(entry);
+    }
+    jpl_iter_free(it);
+    return (double)n / (bench_now() - t0);
+}
+
+typedef struct {
+    double apply_seconds;
+    uint64_t done;
+} bench_progress_state;
+
+static void bench_progress(void *ctx, uint64_t done, uint64_t total, double seconds)
+{
+    bench_progress_state *p = ctx;
+    (void)total;
+    p->apply_seconds = seconds;
+    p->done = done;
+}
+
+int bench_replay(const char *dir, uint64_t events);
+int bench_replay(const char *dir, uint64_t events)
+{
+    jpl_error e = {0};
+    jpl_init_result ir;
+    jpl_note_signer admin;
+    jpl_ledger *l = NULL;
+    jpl_err rc = jpl_ledger_init(dir, NULL, &ir, &e);
+    if (rc == JPL_OK)
+        rc = jpl_keyfile_read_signer(ir.admin_key_path, &admin, &e);
+    if (rc == JPL_OK)
+        rc = jpl_ledger_open(dir, true, &l, &e);
+    if (rc != JPL_OK)
+        return cli_fail("bench", rc, "%s", e.msg);
+    fprintf(stderr, "bench: signing and appending %llu events...\n", (unsigned long long)events);
+    fill_rates fr = {0};
+    rc = bench_fill(l, &admin, events, &fr, &e);
+    jpl_note_signer_wipe(&admin);
+    /* the first build (generation 1) also warms the cache for the timed runs */
+    if (rc == JPL_OK)
+        rc = jpl_projections_sync(l, &e);
+    double scan[BENCH_REPEATS], decode[BENCH_REPEATS], replay[BENCH_REPEATS], apply[BENCH_REPEATS];
+    bool match = true;
+    uint64_t size = jpl_ledger_size(l);
+    for (int r = 0; r < BENCH_REPEATS && rc == JPL_OK; r++) {
+        scan[r] = bench_scan(l);
+        decode[r] = bench_scan_decode(l);
+        bench_progress_state ps = {0};
+        jpl_replay_opts o = {.progress = bench_progress, .progress_ctx = &ps};
+        jpl_replay_result res[JPL_PROJ_COUNT];
+        size_t n = 0;
+        double t0 = bench_now();
+        rc = jpl_projections_replay(l, &o, res, &n, &e);
+        replay[r] = (double)size / (bench_now() - t0);
+        apply[r] = ps.apply_seconds > 0 ? (double)ps.done / ps.apply_seconds : 0;
+        for (size_t i = 0; rc == JPL_OK && i < n; i++)
+            match = match && res[i].match;
+    }
+    jpl_ledger_close(l);
+    if (rc != JPL_OK)
+        return cli_fail("bench", rc, "%s", e.msg);
+    qsort(scan, BENCH_REPEATS, sizeof scan[0], cmp_rate);
+    qsort(replay, BENCH_REPEATS, sizeof replay[0], cmp_rate);
+    qsort(apply, BENCH_REPEATS, sizeof apply[0], cmp_rate);
+    qsort(decode, BENCH_REPEATS, sizeof decode[0], cmp_rate);
+    double sr = scan[1], rr = replay[1], ar = apply[1], dr = decode[1];
+    json_t *o = json_object();
+    json_object_set_new(o, "bench", json_string("replay"));
+    json_object_set_new(o, "events", json_integer((json_int_t)events));
+    json_object_set_new(o, "log_entries", json_integer((json_int_t)size));
+    json_object_set_new(o, "replay_entries_per_s", json_real(rr));
+    json_object_set_new(o, "apply_phase_entries_per_s", json_real(ar));
+    json_object_set_new(o, "raw_rocksdb_scan_per_s", json_real(sr));
+    json_object_set_new(o, "scan_and_decode_per_s", json_real(dr));
+    json_object_set_new(o, "replay_vs_raw_scan", json_real(rr / sr));
+    json_object_set_new(o, "apply_phase_vs_raw_scan", json_real(ar / sr));
+    json_object_set_new(o, "replay_vs_scan_and_decode", json_real(rr / dr));
+    json_object_set_new(o, "digests_match_live", json_boolean(match));
+    json_object_set_new(o, "append_events_per_s_without_projections", json_real(fr.plain_per_s));
+    json_object_set_new(o, "append_events_per_s_with_projections", json_real(fr.attached_per_s));
+    cli_print_json(o);
+    return JPL_OK;
+}
