@@ -162,6 +162,7 @@ static jpl_err need_reader(server *s, uint32_t conn, bool local, jpl_error *e)
 }
 
 static void entry_topic(server *s, const uint8_t *bytes, size_t len, char *topic, size_t cap);
+static void on_commit(void *ctx, uint64_t first, uint64_t end, const char *checkpoint);
 
 /* ---- handlers ---- */
 
@@ -454,7 +455,7 @@ static jpl_err do_query(call *c, const Jpl__QueryRequest *r, jpl_error *e)
     char **json = NULL;
     size_t n = 0;
     rc = c->s->o->query(c->s->o->ext_ctx, c->s->ledger, r->kind, r->nip, r->has_year ? r->year : 0,
-                        r->unit, &json, &n, e);
+                        r->unit, r->has_with_proofs && r->with_proofs, &json, &n, e);
     if (rc != JPL_OK)
         return rc;
     Jpl__QueryResponse *out = arena_alloc(c->a, sizeof *out);
@@ -477,8 +478,12 @@ static jpl_err do_admin(call *c, const Jpl__AdminRequest *r, jpl_error *e)
         return jpl_fail(e, JPL_ERR_NOT_FOUND, "this server has no admin actions");
     char **json = NULL;
     size_t n = 0;
+    jpl_ledger_pause(c->s->ledger);
     jpl_err rc =
         c->s->o->admin(c->s->o->ext_ctx, c->s->ledger, r->action, r->projection, &json, &n, e);
+    jpl_ledger_set_commit_hook(c->s->ledger, on_commit, c->s); /* the action may re-attach */
+    jpl_ledger_resume(c->s->ledger);
+    log_line("admin %s: %s", r->action, rc == JPL_OK ? "done" : e->msg);
     if (rc != JPL_OK)
         return rc;
     Jpl__AdminResponse *out = arena_alloc(c->a, sizeof *out);

@@ -67,6 +67,9 @@ struct jpl_ledger {
     pthread_cond_t done_cv;  /* callers wait for their request */
     request *head, *tail;
     bool stopping;
+    bool paused;             /* jpl_ledger_pause: no group starts */
+    bool in_group;           /* the writer is processing a group */
+    pthread_cond_t idle_cv;  /* signalled when a group ends */
     uint64_t committed_size; /* size readers may rely on (guarded by mu) */
 
     jpl_stage_hook stage_hook;
@@ -378,7 +381,7 @@ static void *writer_main(void *arg)
     jpl_ledger *l = arg;
     for (;;) {
         pthread_mutex_lock(&l->mu);
-        while (l->head == NULL && !l->stopping)
+        while ((l->head == NULL || l->paused) && !l->stopping)
             pthread_cond_wait(&l->queue_cv, &l->mu);
         if (l->head == NULL && l->stopping) {
             pthread_mutex_unlock(&l->mu);
@@ -395,11 +398,14 @@ static void *writer_main(void *arg)
         if (l->head == NULL)
             l->tail = NULL;
         last->next = NULL;
+        l->in_group = true;
         pthread_mutex_unlock(&l->mu);
 
         process_group(l, group);
 
         pthread_mutex_lock(&l->mu);
+        l->in_group = false;
+        pthread_cond_broadcast(&l->idle_cv);
         l->committed_size = l->size;
         for (request *r = group; r;) {
             request *next = r->next;
@@ -466,6 +472,7 @@ jpl_err jpl_ledger_open(const char *dir, bool writable, jpl_ledger **out, jpl_er
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->queue_cv, NULL);
     pthread_cond_init(&l->done_cv, NULL);
+    pthread_cond_init(&l->idle_cv, NULL);
     snprintf(l->dir, sizeof l->dir, "%s", dir);
     l->writable = writable;
     char dbpath[4200];
@@ -506,6 +513,7 @@ void jpl_ledger_close(jpl_ledger *l)
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->queue_cv);
     pthread_cond_destroy(&l->done_cv);
+    pthread_cond_destroy(&l->idle_cv);
     free(l);
 }
 
@@ -944,4 +952,21 @@ jpl_err jpl_ledger_key_role(jpl_ledger *l, const uint8_t pk[JPL_ED25519_PK_LEN],
         return jpl_fail(e, JPL_ERR_KEY_REVOKED, "the key %s was revoked", name_out);
     *role_out = role;
     return JPL_OK;
+}
+
+void jpl_ledger_pause(jpl_ledger *l)
+{
+    pthread_mutex_lock(&l->mu);
+    l->paused = true;
+    while (l->in_group)
+        pthread_cond_wait(&l->idle_cv, &l->mu);
+    pthread_mutex_unlock(&l->mu);
+}
+
+void jpl_ledger_resume(jpl_ledger *l)
+{
+    pthread_mutex_lock(&l->mu);
+    l->paused = false;
+    pthread_cond_broadcast(&l->queue_cv);
+    pthread_mutex_unlock(&l->mu);
 }

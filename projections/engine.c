@@ -647,3 +647,12 @@ jpl_err jpl_projections_replay(jpl_ledger *l, const jpl_replay_opts *opts,
         *n_out = nb;
     return rc;
 }
+
+jpl_err jpl_projection_applied(jpl_ledger *l, const char *name, uint64_t *applied_out, jpl_error *e)
+{
+    pkv kv;
+    jpl_err rc = proj_open_read(l, name, &kv, e);
+    if (rc == JPL_OK)
+        rc = read_applied(kv.store, kv.cf, applied_out, e);
+    return rc;
+}

@@ -108,6 +108,7 @@ static void stop_server(bench_server *b)
 {
     b->stop = 1;
     pthread_join(b->tid, NULL);
+    serve_ext_release();
 }
 
 typedef struct {

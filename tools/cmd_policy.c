@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "jpl/client.h"
 #include "jpl/keyfile.h"
+#include "jpl/projections.h"
 
 #define MAX_RULES 64
 
@@ -161,11 +162,12 @@ int cmd_policy(int argc, char **argv)
     if (rc != JPL_OK)
         return cli_fail("policy", rc, "--key: %s", e.msg);
     jpl_ledger *l = NULL;
+    jpl_projections *proj = NULL;
     jpl_client *client = NULL;
     int ret = JPL_OK;
     if (remote.url)
         ret = cli_connect("policy", &remote, &client);
-    else if ((rc = jpl_ledger_open(cli_data_dir(data), true, &l, &e)) != JPL_OK)
+    else if ((rc = cli_open_writable(cli_data_dir(data), &l, &proj, &e)) != JPL_OK)
         ret = cli_fail("policy", rc, "%s", e.msg);
     Jpl__Event ev = JPL__EVENT__INIT;
     ev.body_case = JPL__EVENT__BODY_POLICY_SET;
@@ -173,6 +175,7 @@ int cmd_policy(int argc, char **argv)
     if (ret == JPL_OK)
         ret = cli_append_event("policy", l, client, &signer, &ev, json);
     jpl_ledger_close(l);
+    jpl_projections_free(proj);
     jpl_client_close(client);
     jpl_note_signer_wipe(&signer);
     return ret;

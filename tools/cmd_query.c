@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "jpl/client.h"
+#include "serve_ext.h"
 #include "jpl/codec.h"
 #include "jpl/event_json.h"
 #include "jpl/keyfile.h"
@@ -19,7 +21,18 @@
 #include "jpl/note.h"
 #include "jpl/projections.h"
 
-enum { OPT_DATA = 1000, OPT_JSON, OPT_YEAR, OPT_UNIT, OPT_PROJECTION, OPT_CHECK };
+enum {
+    OPT_DATA = 1000,
+    OPT_JSON,
+    OPT_YEAR,
+    OPT_UNIT,
+    OPT_PROJECTION,
+    OPT_CHECK,
+    OPT_URL,
+    OPT_AUTH_KEY,
+    OPT_TLS_CA,
+    OPT_PROOFS
+};
 
 static int bad_option(const char *cmd, char **argv)
 {
@@ -59,7 +72,8 @@ typedef struct {
     const char *projection;
     const char *nip;
     uint32_t year;
-    bool has_year, json, check;
+    bool has_year, json, check, proofs;
+    cli_remote remote;
 } query_opts;
 
 static int parse(const char *cmd, int argc, char **argv, query_opts *q, bool want_nip)
@@ -70,6 +84,10 @@ static int parse(const char *cmd, int argc, char **argv, query_opts *q, bool wan
                                          {"unit", required_argument, 0, OPT_UNIT},
                                          {"projection", required_argument, 0, OPT_PROJECTION},
                                          {"check", no_argument, 0, OPT_CHECK},
+                                         {"url", required_argument, 0, OPT_URL},
+                                         {"auth-key", required_argument, 0, OPT_AUTH_KEY},
+                                         {"tls-ca", required_argument, 0, OPT_TLS_CA},
+                                         {"proofs", no_argument, 0, OPT_PROOFS},
                                          {0, 0, 0, 0}};
     memset(q, 0, sizeof *q);
     int c;
@@ -98,6 +116,18 @@ static int parse(const char *cmd, int argc, char **argv, query_opts *q, bool wan
         case OPT_CHECK:
             q->check = true;
             break;
+        case OPT_URL:
+            q->remote.url = optarg;
+            break;
+        case OPT_AUTH_KEY:
+            q->remote.auth_key = optarg;
+            break;
+        case OPT_TLS_CA:
+            q->remote.tls_ca = optarg;
+            break;
+        case OPT_PROOFS:
+            q->proofs = true;
+            break;
         default:
             return bad_option(cmd, argv);
         }
@@ -112,48 +142,135 @@ static int parse(const char *cmd, int argc, char **argv, query_opts *q, bool wan
     return JPL_OK;
 }
 
+/* The JSON rows of a query, from DIR or (--url) from a server: the same objects either way. */
+static int fetch_rows(const char *cmd, const query_opts *q, const char *kind, json_t **rows_out)
+{
+    char **texts = NULL;
+    size_t n = 0;
+    jpl_error e = {0};
+    jpl_err rc = JPL_OK;
+    Jpl__Response *resp = NULL;
+    if (q->remote.url) {
+        jpl_client *c = NULL;
+        int ret = cli_connect(cmd, &q->remote, &c);
+        if (ret != JPL_OK)
+            return ret;
+        Jpl__QueryRequest qr = JPL__QUERY_REQUEST__INIT;
+        qr.kind = (char *)kind;
+        qr.nip = (char *)q->nip;
+        qr.has_year = q->has_year;
+        qr.year = q->year;
+        qr.unit = (char *)q->unit;
+        qr.has_with_proofs = q->proofs;
+        qr.with_proofs = q->proofs;
+        Jpl__Request req = JPL__REQUEST__INIT;
+        req.op_case = JPL__REQUEST__OP_QUERY;
+        req.query = &qr;
+        rc = jpl_client_call(c, &req, &resp, &e);
+        jpl_client_close(c);
+        if (rc == JPL_OK && resp->result_case == JPL__RESPONSE__RESULT_QUERY) {
+            texts = resp->query->json;
+            n = resp->query->n_json;
+        }
+    } else {
+        jpl_ledger *l = NULL;
+        int ret = open_ledger(cmd, cli_data_dir(q->data), false, &l);
+        if (ret != JPL_OK)
+            return ret;
+        rc = serve_ext_query(NULL, l, kind, q->nip, q->has_year ? q->year : 0, q->unit, q->proofs,
+                             &texts, &n, &e);
+        jpl_ledger_close(l);
+    }
+    json_t *rows = json_array();
+    for (size_t i = 0; rc == JPL_OK && i < n; i++) {
+        json_error_t je;
+        json_t *o = json_loads(texts[i], 0, &je);
+        if (o == NULL)
+            rc = jpl_fail(&e, JPL_ERR_BAD_INPUT, "a result row is not JSON: %s", je.text);
+        else
+            json_array_append_new(rows, o);
+    }
+    if (!q->remote.url) {
+        for (size_t i = 0; i < n; i++)
+            free(texts[i]);
+        free(texts);
+    }
+    jpl_codec_response_free(resp);
+    if (rc != JPL_OK) {
+        json_decref(rows);
+        return cli_fail(cmd, rc, "%s", e.msg);
+    }
+    *rows_out = rows;
+    return JPL_OK;
+}
+
+static const char *str_of(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
+static uint64_t int_of(json_t *o, const char *k)
+{
+    return (uint64_t)json_integer_value(json_object_get(o, k));
+}
+
 /* ---- balance ---- */
 
-static void print_balance(const jpl_balance *b)
+static void print_balance(json_t *b)
 {
     char pl[32], ap[32], en[32], co[32], re[32], cn[32], x[32], th[32];
-    jp_text(pl, sizeof pl, b->planned);
-    jp_text(ap, sizeof ap, b->approved);
-    jp_text(en, sizeof en, b->enrolled);
-    jp_text(co, sizeof co, b->completed);
-    jp_text(re, sizeof re, b->recognized);
-    jp_text(cn, sizeof cn, b->counted);
-    bool pppk = b->kind == JPL__EMPLOYEE_KIND__KIND_PPPK;
-    printf("%s %u %s%s, %s\n", b->nip, b->year, pppk ? "PPPK" : "PNS",
-           pppk && b->cap_exempt ? " (cap-exempt)" : "", b->unit);
+    jp_text(pl, sizeof pl, int_of(b, "planned_jp_centi"));
+    jp_text(ap, sizeof ap, int_of(b, "approved_jp_centi"));
+    jp_text(en, sizeof en, int_of(b, "enrolled_jp_centi"));
+    jp_text(co, sizeof co, int_of(b, "completed_jp_centi"));
+    jp_text(re, sizeof re, int_of(b, "recognized_jp_centi"));
+    jp_text(cn, sizeof cn, int_of(b, "counted_jp_centi"));
+    bool pppk = strcmp(str_of(b, "kind"), "pppk") == 0 || strcmp(str_of(b, "kind"), "PPPK") == 0;
+    bool exempt = json_is_true(json_object_get(b, "cap_exempt"));
+    printf("%s %llu %s%s, %s\n", str_of(b, "nip"), (unsigned long long)int_of(b, "year"),
+           pppk ? "PPPK" : "PNS", pppk && exempt ? " (cap-exempt)" : "", str_of(b, "unit"));
     printf("  planned %s  approved %s  enrolled %s  completed %s  recognized %s  counted %s JP\n",
            pl, ap, en, co, re, cn);
-    jp_text(th, sizeof th, pppk ? b->cap_jp_centi : b->floor_jp_centi);
+    jp_text(th, sizeof th, int_of(b, pppk ? "cap_jp_centi" : "floor_jp_centi"));
     char pol[32];
-    if (b->policy_year)
-        snprintf(pol, sizeof pol, "policy of %u", b->policy_year);
+    if (int_of(b, "policy_year"))
+        snprintf(pol, sizeof pol, "policy of %llu", (unsigned long long)int_of(b, "policy_year"));
     else
         snprintf(pol, sizeof pol, "national default");
-    switch (b->status) {
-    case JPL_STATUS_SHORT:
-        jp_text(x, sizeof x, b->shortfall);
+    const char *st = str_of(b, "status");
+    if (strcmp(st, "short") == 0) {
+        jp_text(x, sizeof x, int_of(b, "shortfall_jp_centi"));
         printf("  status: short by %s JP (floor %s JP, %s)\n", x, th, pol);
-        break;
-    case JPL_STATUS_OVER:
-        jp_text(x, sizeof x, b->excess);
+    } else if (strcmp(st, "over") == 0) {
+        jp_text(x, sizeof x, int_of(b, "excess_jp_centi"));
         printf("  status: over the cap by %s JP (cap %s JP, %s; counted stops at the cap)\n", x, th,
                pol);
-        break;
-    case JPL_STATUS_WITHIN:
-        if (b->cap_exempt)
+    } else if (strcmp(st, "within") == 0) {
+        if (exempt)
             printf("  status: within (cap does not apply to this post)\n");
         else
             printf("  status: within (cap %s JP, %s)\n", th, pol);
-        break;
-    default:
+    } else {
         printf("  status: met (floor %s JP, %s)\n", th, pol);
-        break;
     }
+}
+
+/* Prints rows as JSON lines or with the text printer; frees them. */
+static void print_rows(json_t *rows, bool json, void (*text)(json_t *))
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        if (json) {
+            json_incref(r);
+            cli_print_json(r);
+        } else {
+            text(r);
+        }
+    }
+    json_decref(rows);
 }
 
 int cmd_balance(int argc, char **argv);
@@ -165,24 +282,13 @@ int cmd_balance(int argc, char **argv)
         return ret;
     if (q.has_year && q.year == 0)
         return cli_fail("balance", JPL_ERR_BAD_INPUT, "year 0 is outside 2000..2100");
-    jpl_ledger *l = NULL;
-    if ((ret = open_ledger("balance", cli_data_dir(q.data), false, &l)) != JPL_OK)
+    if (q.unit || q.projection || q.check || q.proofs)
+        return cli_usage_error("balance", "balance takes NIP, --year, --data/--url and --json");
+    json_t *rows = NULL;
+    if ((ret = fetch_rows("balance", &q, "balance", &rows)) != JPL_OK)
         return ret;
-    jpl_balance *b = NULL;
-    size_t n = 0;
-    jpl_error e = {0};
-    jpl_err rc = jpl_balance_query(l, q.nip, q.has_year ? q.year : 0, &b, &n, &e);
-    if (rc != JPL_OK)
-        ret = cli_fail("balance", rc, "%s", e.msg);
-    for (size_t i = 0; rc == JPL_OK && i < n; i++) {
-        if (q.json)
-            cli_print_json(jpl_balance_to_json(&b[i]));
-        else
-            print_balance(&b[i]);
-    }
-    free(b);
-    jpl_ledger_close(l);
-    return ret;
+    print_rows(rows, q.json, print_balance);
+    return JPL_OK;
 }
 
 /* ---- trail ---- */
@@ -217,49 +323,33 @@ int cmd_trail(int argc, char **argv)
     if (ret != JPL_OK)
         return ret;
     if (q.has_year || q.unit || q.projection || q.check)
-        return cli_usage_error("trail", "trail takes only NIP, --data and --json");
-    jpl_ledger *l = NULL;
-    if ((ret = open_ledger("trail", cli_data_dir(q.data), false, &l)) != JPL_OK)
-        return ret;
+        return cli_usage_error("trail", "trail takes NIP, --proofs, --data/--url and --json");
     json_t *rows = NULL;
-    jpl_error e = {0};
-    jpl_err rc = jpl_trail_query(l, q.nip, &rows, &e);
-    if (rc != JPL_OK) {
-        ret = cli_fail("trail", rc, "%s", e.msg);
-    } else {
-        size_t i;
-        json_t *r;
-        json_array_foreach(rows, i, r)
-        {
-            if (q.json) {
-                json_incref(r);
-                cli_print_json(r);
-            } else {
-                print_trail_row(r);
-            }
-        }
-        json_decref(rows);
-    }
-    jpl_ledger_close(l);
-    return ret;
+    if ((ret = fetch_rows("trail", &q, "trail", &rows)) != JPL_OK)
+        return ret;
+    print_rows(rows, q.json, print_trail_row);
+    return JPL_OK;
 }
 
 /* ---- report ---- */
 
-static void print_unit_row(const jpl_unit_row *r)
+static void print_unit_row(json_t *r)
 {
     char rec[32], mean[32];
-    jp_text(rec, sizeof rec, r->recognized);
-    jp_text(mean, sizeof mean, r->mean_recognized);
-    printf("%s (%u)\n", r->unit, r->year);
+    jp_text(rec, sizeof rec, int_of(r, "recognized_jp_centi"));
+    jp_text(mean, sizeof mean, int_of(r, "mean_recognized_jp_centi"));
+    uint64_t pm = int_of(r, "pns_met_permille");
+    printf("%s (%llu)\n", str_of(r, "unit"), (unsigned long long)int_of(r, "year"));
     printf("  headcount: %llu PNS, %llu PPPK (%llu moved units during the year)\n",
-           (unsigned long long)r->headcount_pns, (unsigned long long)r->headcount_pppk,
-           (unsigned long long)r->movers);
-    printf("  PNS meeting the floor: %llu of %llu (%u.%u%%)\n", (unsigned long long)r->pns_met,
-           (unsigned long long)r->headcount_pns, r->pns_met_permille / 10,
-           r->pns_met_permille % 10);
+           (unsigned long long)int_of(r, "headcount_pns"),
+           (unsigned long long)int_of(r, "headcount_pppk"),
+           (unsigned long long)int_of(r, "movers"));
+    printf("  PNS meeting the floor: %llu of %llu (%llu.%llu%%)\n",
+           (unsigned long long)int_of(r, "pns_met"), (unsigned long long)int_of(r, "headcount_pns"),
+           (unsigned long long)(pm / 10), (unsigned long long)(pm % 10));
     printf("  PPPK at or over the cap: %llu (cap-exempt: %llu)\n",
-           (unsigned long long)r->pppk_at_cap, (unsigned long long)r->pppk_exempt);
+           (unsigned long long)int_of(r, "pppk_at_cap"),
+           (unsigned long long)int_of(r, "pppk_exempt"));
     printf("  recognized: %s JP in total, %s JP mean per employee\n", rec, mean);
 }
 
@@ -272,28 +362,15 @@ int cmd_report(int argc, char **argv)
         return ret;
     if (!q.has_year)
         return cli_usage_error("report", "--year Y is required");
-    if (q.projection || q.check)
-        return cli_usage_error("report", "report takes --unit, --year, --data and --json");
-    jpl_ledger *l = NULL;
-    if ((ret = open_ledger("report", cli_data_dir(q.data), false, &l)) != JPL_OK)
+    if (q.projection || q.check || q.proofs)
+        return cli_usage_error("report", "report takes --unit, --year, --data/--url and --json");
+    json_t *rows = NULL;
+    if ((ret = fetch_rows("report", &q, "report", &rows)) != JPL_OK)
         return ret;
-    jpl_unit_row *rows = NULL;
-    size_t n = 0;
-    jpl_error e = {0};
-    jpl_err rc = jpl_unit_report(l, q.year, q.unit, &rows, &n, &e);
-    if (rc != JPL_OK)
-        ret = cli_fail("report", rc, "%s", e.msg);
-    for (size_t i = 0; rc == JPL_OK && i < n; i++) {
-        if (q.json)
-            cli_print_json(jpl_unit_row_to_json(&rows[i]));
-        else
-            print_unit_row(&rows[i]);
-    }
-    if (rc == JPL_OK && n == 0 && !q.json)
+    if (json_array_size(rows) == 0 && !q.json)
         printf("nobody in any unit in %u\n", q.year);
-    free(rows);
-    jpl_ledger_close(l);
-    return ret;
+    print_rows(rows, q.json, print_unit_row);
+    return JPL_OK;
 }
 
 /* ---- replay ---- */
@@ -310,6 +387,51 @@ static void progress(void *ctx, uint64_t done, uint64_t total, double seconds)
     fflush(stderr);
 }
 
+/* replay --url: the server pauses its writer, replays, and answers the digests. */
+static int remote_replay(const query_opts *q)
+{
+    jpl_client *c = NULL;
+    int ret = cli_connect("replay", &q->remote, &c);
+    if (ret != JPL_OK)
+        return ret;
+    Jpl__AdminRequest ar = JPL__ADMIN_REQUEST__INIT;
+    ar.action = q->check ? "replay-check" : "replay";
+    ar.projection = (char *)q->projection;
+    Jpl__Request req = JPL__REQUEST__INIT;
+    req.op_case = JPL__REQUEST__OP_ADMIN;
+    req.admin = &ar;
+    Jpl__Response *resp = NULL;
+    jpl_error e = {0};
+    jpl_err rc = jpl_client_call(c, &req, &resp, &e);
+    jpl_client_close(c);
+    int mismatches = 0;
+    if (rc == JPL_OK && resp->result_case == JPL__RESPONSE__RESULT_ADMIN) {
+        for (size_t i = 0; i < resp->admin->n_json; i++) {
+            json_t *o = json_loads(resp->admin->json[i], 0, NULL);
+            if (o == NULL)
+                continue;
+            if (!json_is_true(json_object_get(o, "match")))
+                mismatches++;
+            if (q->json) {
+                cli_print_json(o);
+                continue;
+            }
+            printf("%-9s %llu entries  digest %s\n          live      digest %s  %s\n",
+                   str_of(o, "projection"), (unsigned long long)int_of(o, "applied"),
+                   str_of(o, "digest"), str_of(o, "live_digest"),
+                   json_is_true(json_object_get(o, "match")) ? "(identical)" : "(DIFFERENT)");
+            json_decref(o);
+        }
+    }
+    jpl_codec_response_free(resp);
+    if (rc != JPL_OK)
+        return cli_fail("replay", rc, "%s", e.msg);
+    if (q->check && mismatches > 0)
+        return cli_fail("replay", JPL_ERR_CORRUPT,
+                        "%d projection(s) differ from a replay of the log", mismatches);
+    return JPL_OK;
+}
+
 int cmd_replay(int argc, char **argv);
 int cmd_replay(int argc, char **argv)
 {
@@ -317,8 +439,11 @@ int cmd_replay(int argc, char **argv)
     int ret = parse("replay", argc, argv, &q, false);
     if (ret != JPL_OK)
         return ret;
-    if (q.has_year || q.unit)
-        return cli_usage_error("replay", "replay takes --projection, --check, --data, --json");
+    if (q.has_year || q.unit || q.proofs)
+        return cli_usage_error("replay",
+                               "replay takes --projection, --check, --data/--url, --json");
+    if (q.remote.url)
+        return remote_replay(&q);
     jpl_ledger *l = NULL;
     if ((ret = open_ledger("replay", cli_data_dir(q.data), true, &l)) != JPL_OK)
         return ret;

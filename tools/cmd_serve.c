@@ -79,6 +79,7 @@ int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     jpl_error e = {0};
     jpl_err rc = jpl_server_run(&o, &e);
+    serve_ext_release();
     if (rc != JPL_OK)
         return cli_fail("serve", rc, "%s", e.msg);
     return JPL_OK;

@@ -87,17 +87,19 @@ static const jpl_command COMMANDS[] = {
      "usage: jpledger balance NIP [--year Y] [--data DIR] [--json]\n"
      "  planned, approved, enrolled, completed, recognized and counted JP per year, and the\n"
      "  status under that year's policy (PNS: met/short; PPPK: within/over the cap).\n"
-     "  Without --year: every year with figures. Unknown NIP: exit 16\n" DATA_OPT JSON_OPT,
+     "  Without --year: every year with figures. Unknown NIP: exit 16\n" DATA_OPT REMOTE_OPT
+         JSON_OPT,
      cmd_balance},
     {"trail", "audit trail of one employee",
-     "usage: jpledger trail NIP [--data DIR] [--json]\n"
+     "usage: jpledger trail NIP [--proofs] [--data DIR] [--json]\n"
      "  every event about the employee in log order: seq, type, issuer key and role, issued\n"
-     "  and recorded times, leaf hash; revocations name what they revoke\n" DATA_OPT JSON_OPT,
+     "  and recorded times, leaf hash; revocations name what they revoke\n" DATA_OPT REMOTE_OPT
+         JSON_OPT,
      cmd_trail},
     {"report", "unit compliance report",
      "usage: jpledger report --year Y [--unit U] [--data DIR] [--json]\n"
      "  per unit (all units without --unit): headcount by kind, PNS meeting the floor, PPPK\n"
-     "  at or over the cap, recognized JP (total and mean)\n" DATA_OPT JSON_OPT,
+     "  at or over the cap, recognized JP (total and mean)\n" DATA_OPT REMOTE_OPT JSON_OPT,
      cmd_report},
     {"subscribe", "follow committed entries live, losing none",
      "usage: jpledger subscribe [--url REQURL] [--pub PUBURL] [--from SEQ] [--type T] [--unit U]\n"
@@ -134,8 +136,9 @@ static const jpl_command COMMANDS[] = {
      "usage: jpledger replay [--projection balances|units|trail] [--check] [--data DIR] [--json]\n"
      "  rebuilds the projections from the log beside the live state (progress on a terminal),\n"
      "  then switches atomically; prints each projection's digest and the live one's.\n"
-     "  --check builds and compares without switching: exit 18 if the live state differs\n" DATA_OPT
-         JSON_OPT,
+     "  --check builds and compares without switching: exit 18 if the live state differs.\n"
+     "  With --url (and --auth-key of an admin key) a running server replays online: it pauses\n"
+     "  appends meanwhile\n" DATA_OPT REMOTE_OPT JSON_OPT,
      cmd_replay},
     {"import", "import xAPI statements or an employee CSV", "usage: jpledger import ...\n", NULL},
     {"gen", "generate a realistic ministry year of events", "usage: jpledger gen ...\n", NULL},

@@ -101,6 +101,29 @@ check "append by hr" 0 "$BIN" append "${U[@]}" --key "$WORK/hr.key" "$WORK/emp.n
 check "retried append is idempotent through the server" 0 "$BIN" append "${U[@]}" --key "$WORK/lms.key" --json "$WORK/c1.ndjson"
 [ "$(grep -c '"duplicate":true' "$WORK/out")" -eq "$PER" ] && ok || bad "duplicates through the server"
 
+# projection queries through the server give what the CLI gives on the data directory
+cat > "$WORK/lms-year.ndjson" <<'J'
+{"type":"activity_defined","id":"aaaaaaaa-0000-4000-8000-000000000001","activity_id":"PKA-1","title":"Pelatihan","mode":"classical","jp_centi":2400,"issued_at_ms":1790000000000}
+{"type":"enrolled","id":"aaaaaaaa-0000-4000-8000-000000000002","nip":"198503122009031001","activity_id":"PKA-1","issued_at_ms":1790000000000}
+{"type":"completed","id":"aaaaaaaa-0000-4000-8000-000000000003","nip":"198503122009031001","enrollment_event_id":"aaaaaaaa-0000-4000-8000-000000000002","jp_centi":2400,"evidence_sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","completed_at_ms":1750000000000,"issued_at_ms":1790000000000}
+J
+check "lms events through the server" 0 "$BIN" append "${U[@]}" --key "$WORK/lms.key" "$WORK/lms-year.ndjson"
+check "balance without a key" 21 "$BIN" balance 198503122009031001 "${U[@]}" --year 2025
+check "balance through the server" 0 "$BIN" balance 198503122009031001 "${U[@]}" --auth-key "$WORK/auditor.key" --year 2025 --json
+grep -q '"completed_jp_centi":2400' "$WORK/out" && grep -q '"status":"short"' "$WORK/out" && ok || bad "balance figures through the server: $(cat "$WORK/out")"
+check "balance of an unknown NIP through the server" 16 "$BIN" balance 199001012015022003 "${U[@]}" --auth-key "$WORK/auditor.key"
+check "report through the server (no key needed)" 0 "$BIN" report "${U[@]}" --year 2026 --json
+grep -q '"unit":"Biro Umum"' "$WORK/out" && ok || bad "report through the server"
+check "trail with proofs through the server" 0 "$BIN" trail 198503122009031001 "${U[@]}" --auth-key "$WORK/auditor.key" --proofs --json
+grep -q '"proof":{"tree_size":' "$WORK/out" && ok || bad "trail rows carry proofs"
+check "replay needs an admin connection" 21 "$BIN" replay "${U[@]}" --auth-key "$WORK/auditor.key" --check
+check "online replay check" 0 "$BIN" replay "${U[@]}" --auth-key "$L/keys/admin.key" --check --json
+grep -q '"match":true' "$WORK/out" && ok || bad "online replay check matches"
+check "online replay" 0 "$BIN" replay "${U[@]}" --auth-key "$L/keys/admin.key" --json
+check "appends go on after an online replay" 0 "$BIN" append "${U[@]}" --key "$WORK/hr.key" <(echo '{"type":"employee_updated","nip":"198503122009031001","unit":"Biro SDM"}')
+check "status shows projection positions" 0 "$BIN" status "${U[@]}" --json
+grep -q '"projections":\["balances ' "$WORK/out" && ok || bad "projection positions in status: $(cat "$WORK/out")"
+
 # malformed and oversize requests get errors; the server keeps serving
 head -c 300 /dev/urandom > "$WORK/garbage.bin"
 check "malformed request" 3 "$RAW" "$REP" "$WORK/garbage.bin"

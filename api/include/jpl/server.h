@@ -21,9 +21,10 @@
 /* Answers a projection query (balance, trail, report) as JSON texts; the server calls it with
  * its ledger. *json_out is a malloc'd array of malloc'd strings. NULL: queries unavailable. */
 typedef jpl_err (*jpl_query_fn)(void *ctx, jpl_ledger *l, const char *kind, const char *nip,
-                                unsigned year, const char *unit, char ***json_out, size_t *n_out,
-                                jpl_error *e);
-/* Runs an admin action ("replay", "replay-check") on the live ledger. */
+                                unsigned year, const char *unit, bool with_proofs, char ***json_out,
+                                size_t *n_out, jpl_error *e);
+/* Runs an admin action ("replay", "replay-check") on the live ledger; the server pauses the
+ * writer around it and reinstalls its commit hook afterwards. */
 typedef jpl_err (*jpl_admin_fn)(void *ctx, jpl_ledger *l, const char *action,
                                 const char *projection, char ***json_out, size_t *n_out,
                                 jpl_error *e);

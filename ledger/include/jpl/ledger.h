@@ -101,6 +101,12 @@ void jpl_ledger_set_hooks(jpl_ledger *l, jpl_stage_hook stage, jpl_commit_hook c
 /* Installs only the commit hook (e.g. the server's publisher), keeping the stage hook. */
 void jpl_ledger_set_commit_hook(jpl_ledger *l, jpl_commit_hook commit, void *ctx);
 
+/* Stops the writer between groups (waits for the group in progress) so that maintenance, e.g.
+ * an online replay of the projections, sees no appends; appenders wait meanwhile. Every pause
+ * needs its resume. */
+void jpl_ledger_pause(jpl_ledger *l);
+void jpl_ledger_resume(jpl_ledger *l);
+
 /* Signs event bytes into a serialized SignedEnvelope (malloc'd, caller frees). */
 jpl_err jpl_envelope_sign(const uint8_t *event, size_t len, const uint8_t pk[JPL_ED25519_PK_LEN],
                           const uint8_t sk[JPL_ED25519_SK_LEN], uint8_t **env_out,

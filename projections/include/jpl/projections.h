@@ -114,6 +114,11 @@ jpl_err jpl_projections_replay(jpl_ledger *l, const jpl_replay_opts *opts,
 jpl_err jpl_projection_digest(jpl_ledger *l, const char *name, uint8_t digest_out[JPL_SHA256_LEN],
                               uint64_t *applied_out, jpl_error *e);
 
+/* Number of log entries projection name has applied (cheap: one read).
+ * JPL_ERR_NOT_FOUND if it has no live state yet. */
+jpl_err jpl_projection_applied(jpl_ledger *l, const char *name, uint64_t *applied_out,
+                               jpl_error *e);
+
 /* ---- queries ---- */
 
 /* The policy in force for a year. */
