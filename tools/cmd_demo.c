@@ -1,0 +1,582 @@
+/*
+ * `jpledger demo`: the main job, end to end, on built-in defaults. Creates a ledger, registers
+ * the keys of an HR system, an LMS, a verifier, a supervisor and an auditor, starts the server,
+ * starts a subscriber (the real `jpledger subscribe` process) that follows live, appends a
+ * generated ministry year (tools/gen.c) phase by phase through the API from concurrent clients,
+ * asks the server for the compliance picture, stops everything, verifies the whole log against
+ * the signed checkpoint with the log's verifier key, and prints throughput and timings.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "cli.h"
+#include "gen.h"
+#include "jpl/client.h"
+#include "jpl/event_json.h"
+#include "jpl/keyfile.h"
+#include "jpl/projections.h"
+#include "jpl/server.h"
+#include "jpl/verify.h"
+#include "serve_ext.h"
+
+#define DEMO_CLIENTS 4
+#define DEMO_BATCH 250
+#define N_ROLES 5
+
+static const char *const ROLE_NAMES[N_ROLES] = {"hr", "lms", "verifier", "supervisor", "auditor"};
+static const int ROLE_IDS[N_ROLES] = {JPL__ROLE__ROLE_HR, JPL__ROLE__ROLE_LMS,
+                                      JPL__ROLE__ROLE_VERIFIER, JPL__ROLE__ROLE_SUPERVISOR,
+                                      JPL__ROLE__ROLE_AUDITOR};
+
+typedef struct {
+    char dir[4096];
+    char ledger[4200];
+    char rep[4300], pub[4300];
+    jpl_note_signer keys[N_ROLES];
+    jpl_gen_opts gen;
+    int clients;
+    /* server */
+    jpl_server_opts so;
+    volatile sig_atomic_t stop;
+    pthread_t server_tid;
+    /* progress */
+    atomic_ullong done;
+    unsigned long long total;
+    double phase_t0;
+    const char *phase_name;
+    bool tty;
+} demo;
+
+/* ---- progress ---- */
+
+static void progress_line(demo *d, bool final)
+{
+    unsigned long long done = atomic_load(&d->done);
+    double dt = now_s() - d->phase_t0;
+    double rate = dt > 0 ? (double)done / dt : 0;
+    double pct = d->total ? 100.0 * (double)done / (double)d->total : 100.0;
+    double eta = rate > 0 ? (double)(d->total - done) / rate : 0;
+    if (d->tty) {
+        char bar[31];
+        int fill = (int)(pct * 30 / 100);
+        for (int i = 0; i < 30; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[30] = '\0';
+        fprintf(stderr, "\r  %-13s [%s] %5.1f%% %llu/%llu  %.0f ev/s  ETA %.0f s   ",
+                d->phase_name, bar, pct, done, d->total, rate, eta);
+        if (final)
+            fputc('\n', stderr);
+    } else if (final) {
+        fprintf(stderr, "  %-13s %llu events in %.1f s (%.0f events/s)\n", d->phase_name, done,
+                dt, rate);
+    }
+}
+
+static void *progress_main(void *arg)
+{
+    demo *d = arg;
+    while (atomic_load(&d->done) < d->total && !d->stop) {
+        progress_line(d, false);
+        struct timespec ts = {0, 250 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+/* ---- setup ---- */
+
+static int setup(demo *d)
+{
+    jpl_error e = {0};
+    jpl_init_opts io = {.origin = "jpledger.demo/log"};
+    jpl_init_result ir;
+    jpl_err rc = jpl_ledger_init(d->ledger, &io, &ir, &e);
+    if (rc != JPL_OK)
+        return cli_fail("demo", rc, "%s", e.msg);
+    jpl_note_signer admin;
+    if ((rc = jpl_keyfile_read_signer(ir.admin_key_path, &admin, &e)) != JPL_OK)
+        return cli_fail("demo", rc, "%s", e.msg);
+    jpl_ledger *l = NULL;
+    jpl_projections *p = NULL;
+    if ((rc = cli_open_writable(d->ledger, &l, &p, &e)) != JPL_OK)
+        return cli_fail("demo", rc, "%s", e.msg);
+    int ret = JPL_OK;
+    for (int i = 0; i < N_ROLES && ret == JPL_OK; i++) {
+        char name[64], path[4400], skey[JPL_NOTE_SKEY_SIZE];
+        snprintf(name, sizeof name, "%s.demo", ROLE_NAMES[i]);
+        snprintf(path, sizeof path, "%s/keys/%s.key", d->ledger, ROLE_NAMES[i]);
+        rc = jpl_note_keygen(name, &d->keys[i], &e);
+        if (rc == JPL_OK)
+            rc = jpl_note_signer_format(&d->keys[i], skey, sizeof skey, &e);
+        if (rc == JPL_OK)
+            rc = jpl_keyfile_write(path, skey, true, &e);
+        jpl_memzero(skey, sizeof skey);
+        Jpl__KeyRegistered kr = JPL__KEY_REGISTERED__INIT;
+        kr.public_key = (ProtobufCBinaryData){32, d->keys[i].pk};
+        kr.name = d->keys[i].name;
+        kr.role = (Jpl__Role)ROLE_IDS[i];
+        Jpl__Event ev = JPL__EVENT__INIT;
+        ev.body_case = JPL__EVENT__BODY_KEY_REGISTERED;
+        ev.key_registered = &kr;
+        if (rc != JPL_OK)
+            ret = cli_fail("demo", rc, "%s", e.msg);
+        else
+            ret = cli_append_event("demo", l, NULL, &admin, &ev, false);
+    }
+    jpl_ledger_close(l);
+    jpl_projections_free(p);
+    jpl_note_signer_wipe(&admin);
+    return ret;
+}
+
+static void *server_main(void *arg)
+{
+    demo *d = arg;
+    jpl_error e = {0};
+    if (jpl_server_run(&d->so, &e) != JPL_OK)
+        fprintf(stderr, "demo: server: %s\n", e.msg);
+    return NULL;
+}
+
+static int start_server(demo *d)
+{
+    snprintf(d->rep, sizeof d->rep, "ipc://%s/rep.ipc", d->dir);
+    snprintf(d->pub, sizeof d->pub, "ipc://%s/pub.ipc", d->dir);
+    d->so.data_dir = d->ledger;
+    d->so.rep_url = d->rep;
+    d->so.pub_url = d->pub;
+    d->so.stop = &d->stop;
+    serve_ext_install(&d->so);
+    if (pthread_create(&d->server_tid, NULL, server_main, d) != 0)
+        return cli_fail("demo", JPL_ERR_INTERNAL, "cannot start the server");
+    for (int i = 0; i < 200; i++) {
+        jpl_client *c = NULL;
+        if (jpl_client_open(d->rep, NULL, 2000, &c, NULL) == JPL_OK) {
+            jpl_client_close(c);
+            return JPL_OK;
+        }
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return cli_fail("demo", JPL_ERR_IO, "the server did not come up");
+}
+
+/* The subscriber is the real CLI in its own process, writing DIR/feed.ndjson. */
+static pid_t start_subscriber(demo *d)
+{
+    char self[4096], out[4400], key[4400];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return -1;
+    self[n] = '\0';
+    snprintf(out, sizeof out, "%s/feed.ndjson", d->dir);
+    snprintf(key, sizeof key, "%s/keys/auditor.key", d->ledger);
+    pid_t pid = fork();
+    if (pid == 0) {
+        freopen("/dev/null", "w", stderr);
+        execl(self, self, "subscribe", "--url", d->rep, "--pub", d->pub, "--from", "0",
+              "--auth-key", key, "--out", out, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* ---- appending a phase from concurrent clients ---- */
+
+typedef struct {
+    demo *d;
+    int shard;
+    const jpl_note_signer *key;
+    jpl_gen_phase phase;
+    jpl_client *client;
+    jpl_bytes envs[DEMO_BATCH];
+    size_t n;
+    jpl_err rc;
+    char msg[JPL_ERRMSG_MAX];
+} client_job;
+
+static jpl_err flush(client_job *j, jpl_error *e)
+{
+    if (j->n == 0)
+        return JPL_OK;
+    jpl_append_result res[DEMO_BATCH];
+    jpl_err rc = cli_remote_append(j->client, j->envs, j->n, res, e);
+    for (size_t i = 0; i < j->n; i++)
+        free((void *)j->envs[i].data);
+    if (rc == JPL_OK)
+        atomic_fetch_add(&j->d->done, j->n);
+    j->n = 0;
+    return rc;
+}
+
+static jpl_err sink(void *ctx, jpl_gen_phase phase, const char *line, size_t len, jpl_error *e)
+{
+    client_job *j = ctx;
+    (void)phase;
+    Jpl__Event *ev = NULL;
+    uint8_t *env = NULL;
+    size_t envlen = 0;
+    jpl_err rc = jpl_event_from_json_text(line, len, jpl_now_ms(), &ev, e);
+    if (rc == JPL_OK)
+        rc = jpl_event_seal(ev, j->key->pk, j->key->sk, &env, &envlen, e);
+    jpl_event_free(ev);
+    if (rc != JPL_OK)
+        return rc;
+    j->envs[j->n++] = (jpl_bytes){env, envlen};
+    return j->n == DEMO_BATCH ? flush(j, e) : JPL_OK;
+}
+
+static void *client_main(void *arg)
+{
+    client_job *j = arg;
+    jpl_error e = {0};
+    j->rc = jpl_client_open(j->d->rep, NULL, 0, &j->client, &e);
+    jpl_gen_opts o = j->d->gen;
+    o.shard = (uint32_t)j->shard;
+    o.shards = (uint32_t)j->d->clients;
+    if (j->rc == JPL_OK)
+        j->rc = jpl_gen_run(&o, 1u << j->phase, sink, j, NULL, &e);
+    if (j->rc == JPL_OK)
+        j->rc = flush(j, &e);
+    for (size_t i = 0; i < j->n; i++)
+        free((void *)j->envs[i].data);
+    if (j->rc != JPL_OK)
+        snprintf(j->msg, sizeof j->msg, "%s", e.msg);
+    jpl_client_close(j->client);
+    return NULL;
+}
+
+static const jpl_note_signer *role_key(demo *d, const char *role)
+{
+    for (int i = 0; i < N_ROLES; i++)
+        if (strcmp(ROLE_NAMES[i], role) == 0)
+            return &d->keys[i];
+    return NULL;
+}
+
+static int append_phase(demo *d, jpl_gen_phase p, unsigned long long expected)
+{
+    client_job jobs[DEMO_CLIENTS];
+    pthread_t tids[DEMO_CLIENTS], prog;
+    const jpl_note_signer *key = role_key(d, jpl_gen_phase_role(p));
+    atomic_store(&d->done, 0);
+    d->total = expected;
+    d->phase_t0 = now_s();
+    d->phase_name = jpl_gen_phase_name(p);
+    pthread_create(&prog, NULL, progress_main, d);
+    for (int i = 0; i < d->clients; i++) {
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        jobs[i] = (client_job){.d = d, .shard = i, .key = key, .phase = p};
+        pthread_create(&tids[i], NULL, client_main, &jobs[i]);
+    }
+    int ret = JPL_OK;
+    for (int i = 0; i < d->clients; i++) {
+        pthread_join(tids[i], NULL);
+        if (jobs[i].rc != JPL_OK && ret == JPL_OK)
+            ret = cli_fail("demo", jobs[i].rc, "%s phase: %s", d->phase_name, jobs[i].msg);
+    }
+    d->total = atomic_load(&d->done); /* ends the progress thread */
+    pthread_join(prog, NULL);
+    progress_line(d, true);
+    return ret;
+}
+
+/* ---- the compliance picture ---- */
+
+typedef struct {
+    json_t *row;
+    long long short_pns;
+} unit_short;
+
+static int by_short(const void *a, const void *b)
+{
+    const unit_short *x = a, *y = b;
+    return (y->short_pns > x->short_pns) - (y->short_pns < x->short_pns);
+}
+
+static int picture(demo *d)
+{
+    jpl_client *c = NULL;
+    jpl_error e = {0};
+    jpl_err rc = jpl_client_open(d->rep, NULL, 0, &c, &e);
+    Jpl__QueryRequest qr = JPL__QUERY_REQUEST__INIT;
+    qr.kind = "report";
+    qr.has_year = 1;
+    qr.year = d->gen.year;
+    Jpl__Request req = JPL__REQUEST__INIT;
+    req.op_case = JPL__REQUEST__OP_QUERY;
+    req.query = &qr;
+    Jpl__Response *resp = NULL;
+    if (rc == JPL_OK)
+        rc = jpl_client_call(c, &req, &resp, &e);
+    jpl_client_close(c);
+    if (rc != JPL_OK) {
+        jpl_codec_response_free(resp);
+        return cli_fail("demo", rc, "report: %s", e.msg);
+    }
+    size_t n = resp->query->n_json;
+    unit_short *u = calloc(n ? n : 1, sizeof *u);
+    unsigned long long pns = 0, pppk = 0, met = 0, at_cap = 0, rec = 0;
+    for (size_t i = 0; u && i < n; i++) {
+        u[i].row = json_loads(resp->query->json[i], 0, NULL);
+        json_t *r = u[i].row;
+        long long hp = json_integer_value(json_object_get(r, "headcount_pns"));
+        long long m = json_integer_value(json_object_get(r, "pns_met"));
+        u[i].short_pns = hp - m;
+        pns += (unsigned long long)hp;
+        met += (unsigned long long)m;
+        pppk += (unsigned long long)json_integer_value(json_object_get(r, "headcount_pppk"));
+        at_cap += (unsigned long long)json_integer_value(json_object_get(r, "pppk_at_cap"));
+        rec += (unsigned long long)json_integer_value(json_object_get(r, "recognized_jp_centi"));
+    }
+    if (u)
+        qsort(u, n, sizeof *u, by_short);
+    printf("\nCompliance %u (from the server's unit report; units count who belonged in the year)\n",
+           d->gen.year);
+    printf("  units %zu, PNS %llu, PPPK %llu\n", n, pns, pppk);
+    printf("  PNS meeting the floor: %llu (%.1f%%), short: %llu\n", met,
+           pns ? 100.0 * (double)met / (double)pns : 0.0, pns - met);
+    printf("  PPPK at or over the cap: %llu\n", at_cap);
+    printf("  recognized JP in total: %llu.%02llu\n", rec / 100, rec % 100);
+    printf("  units with the most PNS short of the floor:\n");
+    for (size_t i = 0; u && i < n && i < 10; i++) {
+        json_t *r = u[i].row;
+        long long hp = json_integer_value(json_object_get(r, "headcount_pns"));
+        printf("    %-28s %5lld of %5lld PNS short (%4.1f%%), %lld PPPK at cap\n",
+               json_string_value(json_object_get(r, "unit")), u[i].short_pns, hp,
+               hp ? 100.0 * (double)u[i].short_pns / (double)hp : 0.0,
+               json_integer_value(json_object_get(r, "pppk_at_cap")));
+    }
+    for (size_t i = 0; u && i < n; i++)
+        json_decref(u[i].row);
+    free(u);
+    jpl_codec_response_free(resp);
+    return JPL_OK;
+}
+
+/* ---- verification ---- */
+
+static void verify_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    demo *d = ctx;
+    atomic_store(&d->done, done);
+    d->total = total;
+    progress_line(d, false);
+}
+
+static int verify_all(demo *d, double *secs_out, uint64_t *size_out)
+{
+    char vpath[4400];
+    snprintf(vpath, sizeof vpath, "%s/log.vkey", d->ledger);
+    jpl_note_verifier vk;
+    jpl_error e = {0};
+    jpl_ledger *l = NULL;
+    jpl_err rc = jpl_keyfile_read_verifier(vpath, &vk, &e);
+    if (rc == JPL_OK)
+        rc = jpl_ledger_open(d->ledger, false, &l, &e);
+    jpl_verify_report rep;
+    d->phase_name = "verify";
+    d->phase_t0 = now_s();
+    atomic_store(&d->done, 0);
+    if (rc == JPL_OK)
+        rc = jpl_ledger_verify(l, &vk, 0, d->tty ? verify_progress : NULL, d, &rep, &e);
+    if (d->tty)
+        fputc('\n', stderr);
+    char *note = NULL;
+    if (rc == JPL_OK)
+        rc = jpl_ledger_checkpoint(l, &note, &e);
+    jpl_ledger_close(l);
+    if (rc != JPL_OK) {
+        free(note);
+        return cli_fail("demo", rc, "verify: %s", e.msg);
+    }
+    char root[65];
+    jpl_hex_encode(root, rep.root, 32);
+    printf("\nVerified with the log key %s:\n  %llu entries, %llu checkpoints, every signature, "
+           "key, Merkle node and checkpoint (%d threads, %.1f s)\n  root %s\n  latest "
+           "checkpoint:\n",
+           jpl_note_verifier_format(&vk, vpath, sizeof vpath, NULL) == JPL_OK ? vpath : "",
+           (unsigned long long)rep.entries, (unsigned long long)rep.checkpoints, rep.threads,
+           rep.seconds, root);
+    for (char *p = note; p && *p;) {
+        char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        printf("    %.*s\n", (int)len, p);
+        p = nl ? nl + 1 : p + len;
+    }
+    free(note);
+    *secs_out = rep.seconds;
+    *size_out = rep.entries;
+    return JPL_OK;
+}
+
+/* ---- the command ---- */
+
+/* The first pass only counts the events of each phase, for the progress bars. */
+static jpl_err count_only(void *ctx, jpl_gen_phase phase, const char *line, size_t len,
+                          jpl_error *e)
+{
+    (void)ctx, (void)phase, (void)line, (void)len, (void)e;
+    return JPL_OK;
+}
+
+static bool dir_usable(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return mkdir(dir, 0700) == 0;
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/ledger", dir);
+    return S_ISDIR(st.st_mode) && stat(probe, &st) != 0;
+}
+
+static int run(demo *d)
+{
+    double t0 = now_s(), t_setup, t_append, t_verify = 0;
+    printf("jpledger demo: a ministry year of %llu employees (seed %llu, year %u) in %s\n",
+           (unsigned long long)d->gen.employees, (unsigned long long)d->gen.seed, d->gen.year,
+           d->dir);
+    int ret = setup(d);
+    jpl_gen_stats st;
+    jpl_error e = {0};
+    if (ret == JPL_OK) {
+        fprintf(stderr, "  counting the generated year...\n");
+        jpl_err rc = jpl_gen_run(&d->gen, (1u << JPL_GEN_PHASES) - 1, count_only, NULL, &st, &e);
+        if (rc != JPL_OK)
+            ret = cli_fail("demo", rc, "%s", e.msg);
+    }
+    if (ret == JPL_OK)
+        ret = start_server(d);
+    t_setup = now_s() - t0;
+    pid_t sub = ret == JPL_OK ? start_subscriber(d) : -1;
+    if (ret == JPL_OK)
+        printf("server on %s (pub %s); subscriber following live into %s/feed.ndjson\n", d->rep,
+               d->pub, d->dir);
+    double a0 = now_s();
+    for (int p = 0; ret == JPL_OK && p < JPL_GEN_PHASES; p++)
+        ret = append_phase(d, (jpl_gen_phase)p, st.by_phase[p]);
+    t_append = now_s() - a0;
+    if (ret == JPL_OK)
+        ret = picture(d);
+    /* let the subscriber catch up with the end of the log, then stop it */
+    char feed[4400];
+    snprintf(feed, sizeof feed, "%s/feed.ndjson", d->dir);
+    uint64_t want = st.events + 1 + N_ROLES, seen = 0;
+    for (int i = 0; sub > 0 && i < 600; i++) {
+        FILE *f = fopen(feed, "r");
+        seen = 0;
+        if (f) {
+            int ch;
+            while ((ch = fgetc(f)) != EOF)
+                seen += ch == '\n';
+            fclose(f);
+        }
+        if (seen >= want)
+            break;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (sub > 0) {
+        kill(sub, SIGTERM);
+        waitpid(sub, NULL, 0);
+    }
+    d->stop = 1;
+    pthread_join(d->server_tid, NULL);
+    serve_ext_release();
+    uint64_t size = 0;
+    if (ret == JPL_OK)
+        ret = verify_all(d, &t_verify, &size);
+    double total = now_s() - t0;
+    if (ret == JPL_OK) {
+        printf("\nSubscriber: %llu of %llu entries, in order, exactly once\n",
+               (unsigned long long)seen, (unsigned long long)size);
+        printf("\nTimings (%d concurrent clients through the API, 2 cores):\n", d->clients);
+        printf("  setup (ledger, keys, server):  %6.1f s\n", t_setup);
+        printf("  append %llu events:        %6.1f s  (%.0f events/s, signed, verified, "
+               "durable, projected)\n",
+               (unsigned long long)st.events, t_append, (double)st.events / t_append);
+        printf("  verify the whole log:          %6.1f s  (%.0f entries/s)\n", t_verify,
+               (double)size / t_verify);
+        printf("  total:                         %6.1f s\n", total);
+        printf("\nThe ledger stays in %s: try\n  jpledger report --data %s --year %u\n"
+               "  jpledger verify --data %s\n",
+               d->ledger, d->ledger, d->gen.year, d->ledger);
+        if (seen != size)
+            ret = cli_fail("demo", JPL_ERR_INTERNAL, "the subscriber saw %llu of %llu entries",
+                           (unsigned long long)seen, (unsigned long long)size);
+    }
+    for (int i = 0; i < N_ROLES; i++)
+        jpl_note_signer_wipe(&d->keys[i]);
+    return ret;
+}
+
+int cmd_demo(int argc, char **argv);
+int cmd_demo(int argc, char **argv)
+{
+    static const struct option opts[] = {{"employees", required_argument, 0, 'n'},
+                                         {"dir", required_argument, 0, 'd'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"year", required_argument, 0, 'y'},
+                                         {"clients", required_argument, 0, 'c'},
+                                         {0, 0, 0, 0}};
+    static demo d;
+    memset(&d, 0, sizeof d);
+    d.gen = (jpl_gen_opts){.employees = JPL_GEN_DEFAULT_EMPLOYEES,
+                           .year = JPL_GEN_DEFAULT_YEAR,
+                           .seed = 1};
+    d.clients = DEMO_CLIENTS;
+    const char *dir = "jpledger-demo";
+    uint64_t v = 0;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir = optarg; break;
+        case 'n':
+            if (!cli_parse_u64(optarg, &v) || v == 0 || v > JPL_GEN_MAX_EMPLOYEES)
+                return cli_usage_error("demo", "--employees takes 1..10000000");
+            d.gen.employees = v;
+            break;
+        case 's':
+            if (!cli_parse_u64(optarg, &d.gen.seed))
+                return cli_usage_error("demo", "--seed takes a number");
+            break;
+        case 'y':
+            if (!cli_parse_u64(optarg, &v) || v < 2001 || v > 2100)
+                return cli_usage_error("demo", "--year takes 2001..2100");
+            d.gen.year = (uint32_t)v;
+            break;
+        case 'c':
+            if (!cli_parse_u64(optarg, &v) || v == 0 || v > DEMO_CLIENTS)
+                return cli_usage_error("demo", "--clients takes 1..4");
+            d.clients = (int)v;
+            break;
+        default: return cli_usage_error("demo", "unknown option or missing value");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("demo", "unexpected argument");
+    if (!dir_usable(dir))
+        return cli_fail("demo", JPL_ERR_EXISTS,
+                        "%s already holds a demo ledger (or cannot be created); give another "
+                        "--dir or remove it",
+                        dir);
+    char *real = realpath(dir, NULL);
+    snprintf(d.dir, sizeof d.dir, "%s", real ? real : dir);
+    free(real);
+    snprintf(d.ledger, sizeof d.ledger, "%s/ledger", d.dir);
+    d.tty = isatty(STDERR_FILENO);
+    signal(SIGPIPE, SIG_IGN);
+    return run(&d);
+}
