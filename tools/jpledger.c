@@ -21,6 +21,8 @@ int cmd_bench(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_subscribe(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 #include "jpl/crypto.h"
 #include "jpl/err.h"
 
@@ -107,7 +109,24 @@ static const jpl_command COMMANDS[] = {
      cmd_verify},
     {"replay", "rebuild projections from seq 0", "usage: jpledger replay ...\n", NULL},
     {"import", "import xAPI statements or an employee CSV", "usage: jpledger import ...\n", NULL},
-    {"gen", "generate a realistic ministry year of events", "usage: jpledger gen ...\n", NULL},
+    {"gen", "generate a realistic ministry year of events",
+     "usage: jpledger gen [--employees N] [--year Y] [--seed S] [--shard K/N]\n"
+     "                    [--phase PHASE | --out-dir DIR] [--quiet]\n"
+     "  writes a generated year as JSON events (docs/EVENTS.md), deterministic for a seed:\n"
+     "  N employees (default 124000) in 150 units, activities, plans, approvals, enrollments,\n"
+     "  completions, recognitions, revocations and transfers (docs/IMPORT.md). The year comes in\n"
+     "  phases, each signed by one role; append them in this order:\n"
+     "    employees (hr), activities (lms), plans (hr), approvals (supervisor),\n"
+     "    learning (lms), recognitions (verifier), transfers (hr)\n"
+     "  --phase PHASE     only that phase, on stdout (default: all phases in order, on stdout)\n"
+     "  --out-dir DIR     one file per phase, DIR/1-employees.hr.ndjson ... "
+     "7-transfers.hr.ndjson;\n"
+     "                    prints 'FILE ROLE EVENTS' per file\n"
+     "  --shard K/N       only employees (and activities) whose index mod N is K, to append\n"
+     "                    one phase from N concurrent clients\n"
+     "  --year Y          default 2025; not after the current year\n"
+     "  a summary goes to stderr unless --quiet\n",
+     cmd_gen},
     {"bench", "run benchmarks",
      "usage: jpledger bench ledger [--events N] [--dir DIR]\n"
      "  appends N signed events (default 50000) from two client threads into a new ledger, then\n"
