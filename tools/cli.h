@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "jpl/err.h"
+#include "jpl/ledger.h"
 
 /* Parses a whole decimal uint64 (no sign, no junk); false on anything else. */
 bool cli_parse_u64(const char *s, uint64_t *out);
@@ -43,6 +44,11 @@ typedef struct {
 struct jpl_client;
 /* Connects (and authenticates when auth_key is set); prints the error and returns its code. */
 int cli_connect(const char *cmd, const cli_remote *r, struct jpl_client **out);
+
+/* Appends n serialized envelopes through the server; fills res like jpl_ledger_append (the
+ * failing event's code included). Used by append and import (tools/cmd_ledger.c). */
+jpl_err cli_remote_append(struct jpl_client *c, const jpl_bytes *envs, size_t n,
+                          jpl_append_result *res, jpl_error *e);
 
 /* The --url forms of read, checkpoint and prove (tools/cmd_remote.c). */
 int remote_read(const cli_remote *r, uint64_t from, uint64_t count, bool json);

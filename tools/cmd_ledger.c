@@ -248,9 +248,8 @@ static void clear_pending(append_ctx *a)
     a->n = 0;
 }
 
-/* Appends through the server; fills res like jpl_ledger_append (failing index included). */
-static jpl_err remote_append(jpl_client *c, const jpl_bytes *envs, size_t n, jpl_append_result *res,
-                             jpl_error *e)
+jpl_err cli_remote_append(jpl_client *c, const jpl_bytes *envs, size_t n, jpl_append_result *res,
+                          jpl_error *e)
 {
     ProtobufCBinaryData *items = calloc(n, sizeof *items);
     if (items == NULL)
@@ -295,7 +294,7 @@ static int flush_batch(append_ctx *a)
     if (res == NULL)
         return cli_fail("append", JPL_ERR_INTERNAL, "out of memory");
     jpl_error e = {0};
-    jpl_err rc = a->client ? remote_append(a->client, a->envs, a->n, res, &e)
+    jpl_err rc = a->client ? cli_remote_append(a->client, a->envs, a->n, res, &e)
                            : jpl_ledger_append(a->ledger, a->envs, a->n, res, &e);
     if (rc == JPL_OK) {
         for (size_t i = 0; i < a->n; i++) {

@@ -108,7 +108,20 @@ static const jpl_command COMMANDS[] = {
      "  seq. --log-key defaults to DIR/log.vkey; give the key you trust\n" DATA_OPT JSON_OPT,
      cmd_verify},
     {"replay", "rebuild projections from seq 0", "usage: jpledger replay ...\n", NULL},
-    {"import", "import xAPI statements or an employee CSV", "usage: jpledger import ...\n", NULL},
+    {"import", "import xAPI statements or an employee CSV",
+     "usage: jpledger import xapi --key LMS.key [--minutes-per-jp N] [--activities FILE]\n"
+     "                            [--batch N] [--json] FILE|-\n"
+     "       jpledger import employees --key HR.key [--batch N] [--json] FILE.csv|-\n"
+     "  xapi: xAPI statements (a JSON array, or one per line) become enrollments, completions\n"
+     "  and revocations; the statement id is the event id, so importing again changes nothing.\n"
+     "  The actor must be an Agent whose account name is the NIP. --minutes-per-jp converts\n"
+     "  result.duration to JP (default 45); --activities reads activity_defined lines whose JP\n"
+     "  wins over the duration. employees: CSV with a header nip,kind,unit[,cap_exempt];\n"
+     "  registers new employees and updates registered ones.\n"
+     "  Statements or rows that cannot be imported are reported one per line with the reason\n"
+     "  and skipped; a summary line closes. Exit 0 if nothing was skipped, 3 if some were,\n"
+     "  another code if the import stopped (docs/IMPORT.md)\n" DATA_OPT REMOTE_OPT JSON_OPT,
+     cmd_import},
     {"gen", "generate a realistic ministry year of events",
      "usage: jpledger gen [--employees N] [--year Y] [--seed S] [--shard K/N]\n"
      "                    [--phase PHASE | --out-dir DIR] [--quiet]\n"
