@@ -768,9 +768,11 @@ static int csv_row(importer *im, const csv_record *r, const int col[4], size_t n
         free(d);
         return skip_unit(im, label, reason);
     }
-    snprintf(d->nip, sizeof d->nip, "%s", f[0]);
+    /* lengths checked above: the NIP has 18 digits, the unit at most JPL_MAX_UNIT bytes */
+    memcpy(d->nip, f[0], JPL_NIP_LEN);
+    d->nip[JPL_NIP_LEN] = '\0';
     snprintf(d->kind, sizeof d->kind, "%s", strcasecmp(f[1], "pns") == 0 ? "pns" : "pppk");
-    snprintf(d->unit, sizeof d->unit, "%s", f[2]);
+    memcpy(d->unit, f[2], strlen(f[2]) + 1);
     json_t *events = json_array();
     json_array_append_new(events, employee_event(d, false));
     int ret = add_unit(im, label, true, events, 0, d);
