@@ -72,13 +72,13 @@ static void progress_line(demo *d, bool final)
         for (int i = 0; i < 30; i++)
             bar[i] = i < fill ? '#' : '.';
         bar[30] = '\0';
-        fprintf(stderr, "\r  %-13s [%s] %5.1f%% %llu/%llu  %.0f ev/s  ETA %.0f s   ",
-                d->phase_name, bar, pct, done, d->total, rate, eta);
+        fprintf(stderr, "\r  %-13s [%s] %5.1f%% %llu/%llu  %.0f ev/s  ETA %.0f s   ", d->phase_name,
+                bar, pct, done, d->total, rate, eta);
         if (final)
             fputc('\n', stderr);
     } else if (final) {
-        fprintf(stderr, "  %-13s %llu events in %.1f s (%.0f events/s)\n", d->phase_name, done,
-                dt, rate);
+        fprintf(stderr, "  %-13s %llu events in %.1f s (%.0f events/s)\n", d->phase_name, done, dt,
+                rate);
     }
 }
 
@@ -341,8 +341,9 @@ static int picture(demo *d)
     }
     if (u)
         qsort(u, n, sizeof *u, by_short);
-    printf("\nCompliance %u (from the server's unit report; units count who belonged in the year)\n",
-           d->gen.year);
+    printf(
+        "\nCompliance %u (from the server's unit report; units count who belonged in the year)\n",
+        d->gen.year);
     printf("  units %zu, PNS %llu, PPPK %llu\n", n, pns, pppk);
     printf("  PNS meeting the floor: %llu (%.1f%%), short: %llu\n", met,
            pns ? 100.0 * (double)met / (double)pns : 0.0, pns - met);
@@ -523,17 +524,14 @@ static int run(demo *d)
 int cmd_demo(int argc, char **argv);
 int cmd_demo(int argc, char **argv)
 {
-    static const struct option opts[] = {{"employees", required_argument, 0, 'n'},
-                                         {"dir", required_argument, 0, 'd'},
-                                         {"seed", required_argument, 0, 's'},
-                                         {"year", required_argument, 0, 'y'},
-                                         {"clients", required_argument, 0, 'c'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"employees", required_argument, 0, 'n'}, {"dir", required_argument, 0, 'd'},
+        {"seed", required_argument, 0, 's'},      {"year", required_argument, 0, 'y'},
+        {"clients", required_argument, 0, 'c'},   {0, 0, 0, 0}};
     static demo d;
     memset(&d, 0, sizeof d);
-    d.gen = (jpl_gen_opts){.employees = JPL_GEN_DEFAULT_EMPLOYEES,
-                           .year = JPL_GEN_DEFAULT_YEAR,
-                           .seed = 1};
+    d.gen = (jpl_gen_opts){
+        .employees = JPL_GEN_DEFAULT_EMPLOYEES, .year = JPL_GEN_DEFAULT_YEAR, .seed = 1};
     d.clients = DEMO_CLIENTS;
     const char *dir = "jpledger-demo";
     uint64_t v = 0;
@@ -542,7 +540,9 @@ int cmd_demo(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': dir = optarg; break;
+        case 'd':
+            dir = optarg;
+            break;
         case 'n':
             if (!cli_parse_u64(optarg, &v) || v == 0 || v > JPL_GEN_MAX_EMPLOYEES)
                 return cli_usage_error("demo", "--employees takes 1..10000000");
@@ -562,7 +562,8 @@ int cmd_demo(int argc, char **argv)
                 return cli_usage_error("demo", "--clients takes 1..4");
             d.clients = (int)v;
             break;
-        default: return cli_usage_error("demo", "unknown option or missing value");
+        default:
+            return cli_usage_error("demo", "unknown option or missing value");
         }
     }
     if (optind < argc)

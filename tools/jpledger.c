@@ -26,6 +26,9 @@ int cmd_balance(int argc, char **argv);
 int cmd_trail(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 #include "jpl/crypto.h"
 #include "jpl/err.h"
 
@@ -140,8 +143,38 @@ static const jpl_command COMMANDS[] = {
      "  With --url (and --auth-key of an admin key) a running server replays online: it pauses\n"
      "  appends meanwhile\n" DATA_OPT REMOTE_OPT JSON_OPT,
      cmd_replay},
-    {"import", "import xAPI statements or an employee CSV", "usage: jpledger import ...\n", NULL},
-    {"gen", "generate a realistic ministry year of events", "usage: jpledger gen ...\n", NULL},
+    {"import", "import xAPI statements or an employee CSV",
+     "usage: jpledger import xapi --key LMS.key [--minutes-per-jp N] [--activities FILE]\n"
+     "                            [--batch N] [--json] FILE|-\n"
+     "       jpledger import employees --key HR.key [--batch N] [--json] FILE.csv|-\n"
+     "  xapi: xAPI statements (a JSON array, or one per line) become enrollments, completions\n"
+     "  and revocations; the statement id is the event id, so importing again changes nothing.\n"
+     "  The actor must be an Agent whose account name is the NIP. --minutes-per-jp converts\n"
+     "  result.duration to JP (default 45); --activities reads activity_defined lines whose JP\n"
+     "  wins over the duration. employees: CSV with a header nip,kind,unit[,cap_exempt];\n"
+     "  registers new employees and updates registered ones.\n"
+     "  Statements or rows that cannot be imported are reported one per line with the reason\n"
+     "  and skipped; a summary line closes. Exit 0 if nothing was skipped, 3 if some were,\n"
+     "  another code if the import stopped (docs/IMPORT.md)\n" DATA_OPT REMOTE_OPT JSON_OPT,
+     cmd_import},
+    {"gen", "generate a realistic ministry year of events",
+     "usage: jpledger gen [--employees N] [--year Y] [--seed S] [--shard K/N]\n"
+     "                    [--phase PHASE | --out-dir DIR] [--quiet]\n"
+     "  writes a generated year as JSON events (docs/EVENTS.md), deterministic for a seed:\n"
+     "  N employees (default 124000) in 150 units, activities, plans, approvals, enrollments,\n"
+     "  completions, recognitions, revocations and transfers (docs/IMPORT.md). The year comes in\n"
+     "  phases, each signed by one role; append them in this order:\n"
+     "    employees (hr), activities (lms), plans (hr), approvals (supervisor),\n"
+     "    learning (lms), recognitions (verifier), transfers (hr)\n"
+     "  --phase PHASE     only that phase, on stdout (default: all phases in order, on stdout)\n"
+     "  --out-dir DIR     one file per phase, DIR/1-employees.hr.ndjson ... "
+     "7-transfers.hr.ndjson;\n"
+     "                    prints 'FILE ROLE EVENTS' per file\n"
+     "  --shard K/N       only employees (and activities) whose index mod N is K, to append\n"
+     "                    one phase from N concurrent clients\n"
+     "  --year Y          default 2025; not after the current year\n"
+     "  a summary goes to stderr unless --quiet\n",
+     cmd_gen},
     {"bench", "run benchmarks",
      "usage: jpledger bench ledger [--events N] [--dir DIR]\n"
      "  appends N signed events (default 50000) from two client threads into a new ledger, then\n"
@@ -152,7 +185,15 @@ static const jpl_command COMMANDS[] = {
      "  appends a ministry-like history of N events (default 50000), then replays the\n"
      "  projections 3 times; prints entries/s and the ratio to a raw RocksDB scan of the log\n",
      cmd_bench},
-    {"demo", "run the end-to-end demo", "usage: jpledger demo ...\n", NULL},
+    {"demo", "run the end-to-end demo: a ministry year through the server",
+     "usage: jpledger demo [--employees N] [--dir DIR] [--seed S] [--year Y] [--clients K]\n"
+     "  creates a ledger in DIR/ledger (default ./jpledger-demo), registers the keys of an HR\n"
+     "  system, an LMS, a verifier, a supervisor and an auditor, starts the server, appends a\n"
+     "  generated year (default 124000 employees) through the API from K concurrent clients\n"
+     "  (default 4) while a subscriber follows live, prints the compliance picture, verifies\n"
+     "  the whole log against the signed checkpoint, and prints timings. DIR is left usable\n"
+     "  for every other command\n",
+     cmd_demo},
 };
 
 static const size_t N_COMMANDS = sizeof COMMANDS / sizeof COMMANDS[0];

@@ -8,9 +8,9 @@
 void serve_ext_install(jpl_server_opts *o);
 /* Answers a projection query (balance, trail, report) on l as JSON texts: what the server
  * answers and what the CLI prints. */
-jpl_err serve_ext_query(void *ctx, jpl_ledger *l, const char *kind, const char *nip,
-                        unsigned year, const char *unit, bool with_proofs, char ***json_out,
-                        size_t *n_out, jpl_error *e);
+jpl_err serve_ext_query(void *ctx, jpl_ledger *l, const char *kind, const char *nip, unsigned year,
+                        const char *unit, bool with_proofs, char ***json_out, size_t *n_out,
+                        jpl_error *e);
 
 /* Frees what the hooks attached; call after the server has returned. */
 void serve_ext_release(void);
