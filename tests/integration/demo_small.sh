@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The main job on a small year: `jpledger demo` creates the ledger, serves it, appends a
+# generated year through the API from concurrent clients while a subscriber follows, prints the
+# compliance picture, verifies the log; the data directory stays usable for every other command.
+set -u
+BIN=$1; WORK=$2
+rm -rf "$WORK"; mkdir -p "$WORK"
+fails=0; passes=0
+ok() { passes=$((passes+1)); }
+bad() { echo "FAIL: $*"; fails=$((fails+1)); }
+D=$WORK/demo
+"$BIN" demo --employees 300 --dir "$D" > "$WORK/out" 2> "$WORK/err"; rc=$?
+[ "$rc" -eq 0 ] && ok || bad "demo exited $rc: $(tail -5 "$WORK/err")"
+for want in "Compliance 2025" "PNS meeting the floor" "units with the most PNS short" \
+            "Verified with the log key jpledger.demo/log+" "in order, exactly once" "append "; do
+  grep -q "$want" "$WORK/out" && ok || bad "demo output lacks '$want'"
+done
+"$BIN" verify --data "$D/ledger" >/dev/null 2>&1 && ok || bad "verify of the demo ledger"
+"$BIN" report --data "$D/ledger" --year 2025 --json > "$WORK/report" 2>/dev/null && ok || bad "report on the demo ledger"
+[ "$(wc -l < "$WORK/report")" -ge 10 ] && ok || bad "the demo year fills at least 10 units"
+"$BIN" replay --data "$D/ledger" --check >/dev/null 2>&1 && ok || bad "replay --check of the demo ledger"
+size=$("$BIN" read --data "$D/ledger" | wc -l)
+[ "$(wc -l < "$D/feed.ndjson")" -eq "$size" ] && ok || bad "the subscriber's feed has every entry"
+"$BIN" demo --employees 300 --dir "$D" >/dev/null 2>&1; rc=$?
+[ "$rc" -eq 17 ] && ok || bad "a second demo into the same directory should refuse (exit 17), got $rc"
+"$BIN" demo --employees 0 >/dev/null 2>&1; rc=$?
+[ "$rc" -eq 2 ] && ok || bad "--employees 0 should be a usage error, got $rc"
+echo "demo_small: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
