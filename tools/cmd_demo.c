@@ -353,7 +353,7 @@ static int picture(demo *d)
     for (size_t i = 0; u && i < n && i < 10; i++) {
         json_t *r = u[i].row;
         long long hp = json_integer_value(json_object_get(r, "headcount_pns"));
-        printf("    %-28s %5lld of %5lld PNS short (%4.1f%%), %lld PPPK at cap\n",
+        printf("    %-48.48s %5lld of %5lld PNS short (%4.1f%%), %lld PPPK at cap\n",
                json_string_value(json_object_get(r, "unit")), u[i].short_pns, hp,
                hp ? 100.0 * (double)u[i].short_pns / (double)hp : 0.0,
                json_integer_value(json_object_get(r, "pppk_at_cap")));
