@@ -2,6 +2,7 @@
 #include "jpl/crypto.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool jpl_crypto_init(void)
@@ -40,10 +41,12 @@ void jpl_ed25519_sign(uint8_t sig_out[JPL_ED25519_SIG_LEN], const void *msg, siz
     crypto_sign_detached(sig_out, NULL, msg, len, sk);
 }
 
-/* Ed25519 (pure) signs the whole message, so prefix || msg must be contiguous. */
+/* Ed25519 (pure) signs the whole message, so prefix || msg must be contiguous. The message is
+ * not secret: plain malloc (sodium_malloc maps guard pages per call, a syscall storm at
+ * thousands of signatures a second). */
 static uint8_t *concat(const void *a, size_t alen, const void *b, size_t blen)
 {
-    uint8_t *buf = sodium_malloc(alen + blen + 1);
+    uint8_t *buf = malloc(alen + blen + 1);
     if (buf == NULL)
         return NULL;
     if (alen)
@@ -56,13 +59,20 @@ static uint8_t *concat(const void *a, size_t alen, const void *b, size_t blen)
 void jpl_ed25519_sign2(uint8_t sig_out[JPL_ED25519_SIG_LEN], const void *prefix, size_t plen,
                        const void *msg, size_t len, const uint8_t sk[JPL_ED25519_SK_LEN])
 {
-    uint8_t *buf = concat(prefix, plen, msg, len);
+    uint8_t stackbuf[4096];
+    uint8_t *buf = plen + len <= sizeof stackbuf ? stackbuf : concat(prefix, plen, msg, len);
     if (buf == NULL) {
         memset(sig_out, 0, JPL_ED25519_SIG_LEN); /* an all-zero signature never verifies */
         return;
     }
+    if (buf == stackbuf) {
+        memcpy(buf, prefix, plen);
+        if (len)
+            memcpy(buf + plen, msg, len);
+    }
     crypto_sign_detached(sig_out, NULL, buf, plen + len, sk);
-    sodium_free(buf);
+    if (buf != stackbuf)
+        free(buf);
 }
 
 bool jpl_ed25519_verify(const uint8_t sig[JPL_ED25519_SIG_LEN], const void *msg, size_t len,
@@ -87,7 +97,7 @@ bool jpl_ed25519_verify2(const uint8_t sig[JPL_ED25519_SIG_LEN], const void *pre
     }
     bool ok = crypto_sign_verify_detached(sig, buf, plen + len, pk) == 0;
     if (buf != stackbuf)
-        sodium_free(buf);
+        free(buf);
     return ok;
 }
 

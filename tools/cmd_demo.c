@@ -156,6 +156,7 @@ static int start_server(demo *d)
     d->so.rep_url = d->rep;
     d->so.pub_url = d->pub;
     d->so.stop = &d->stop;
+    d->so.workers = 4;
     serve_ext_install(&d->so);
     if (pthread_create(&d->server_tid, NULL, server_main, d) != 0)
         return cli_fail("demo", JPL_ERR_INTERNAL, "cannot start the server");
