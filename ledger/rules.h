@@ -24,7 +24,7 @@ typedef struct {
 } jpl_rules_ctx;
 
 typedef struct {
-    bool duplicate;            /* same id, same bytes: answer dup_seq, write nothing */
+    bool duplicate; /* same id, same bytes: answer dup_seq, write nothing */
     uint64_t dup_seq;
     char nip[JPL_NIP_LEN + 1]; /* the employee the event is about ("" if none) */
 } jpl_rules_outcome;
