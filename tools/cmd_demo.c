@@ -510,9 +510,13 @@ static int run(demo *d)
         printf("  verify the whole log:          %6.1f s  (%.0f entries/s)\n", t_verify,
                (double)size / t_verify);
         printf("  total:                         %6.1f s\n", total);
-        printf("\nThe ledger stays in %s: try\n  jpledger report --data %s --year %u\n"
-               "  jpledger verify --data %s\n",
-               d->ledger, d->ledger, d->gen.year, d->ledger);
+        char self[4096] = "jpledger";
+        ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (sl > 0)
+            self[sl] = '\0';
+        printf("\nThe ledger stays in %s: try\n  %s report --data %s --year %u\n"
+               "  %s verify --data %s\n",
+               d->ledger, self, d->ledger, d->gen.year, self, d->ledger);
         if (seen != size)
             ret = cli_fail("demo", JPL_ERR_INTERNAL, "the subscriber saw %llu of %llu entries",
                            (unsigned long long)seen, (unsigned long long)size);
