@@ -271,9 +271,6 @@ static jpl_err stage_request(jpl_ledger *l, request *r)
         res->code = JPL_OK;
         res->seq = l->size;
         l->size++;
-        uint8_t v[8];
-        jpl_put_u64be(v, l->size);
-        jpl_batch_put(l->batch, l->store, JPL_CF_META, META_LOG_SIZE, strlen(META_LOG_SIZE), v, 8);
     }
     return JPL_OK;
 }
@@ -295,6 +292,8 @@ static jpl_err stage_checkpoint(jpl_ledger *l, jpl_error *e)
     uint8_t k[8];
     jpl_put_u64be(k, l->size);
     jpl_batch_put(l->batch, l->store, JPL_CF_CHECKPOINTS, k, 8, l->last_checkpoint, nlen);
+    /* the log size goes with the checkpoint of that size: once per group, not per entry */
+    jpl_batch_put(l->batch, l->store, JPL_CF_META, META_LOG_SIZE, strlen(META_LOG_SIZE), k, 8);
     return JPL_OK;
 }
 
