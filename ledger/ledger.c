@@ -27,6 +27,7 @@
 #include "rules.h"
 
 #define MAX_GROUP_EVENTS 8192
+#define WRITER_KEEP_BYTES ((size_t)256 << 20) /* the writer's hot state kept in memory */
 #define META_LOG_SIZE "log_size"
 #define META_ORIGIN "origin"
 
@@ -69,6 +70,7 @@ struct jpl_ledger {
     bool stopping;
     bool paused;             /* jpl_ledger_pause: no group starts */
     bool in_group;           /* the writer is processing a group */
+    bool stale_cache;        /* others wrote the store: the batch must forget what it kept */
     pthread_cond_t idle_cv;  /* signalled when a group ends */
     uint64_t committed_size; /* size readers may rely on (guarded by mu) */
 
@@ -81,6 +83,9 @@ struct jpl_ledger {
 
 void jpl_ledger_set_hooks(jpl_ledger *l, jpl_stage_hook stage, jpl_commit_hook commit, void *ctx)
 {
+    pthread_mutex_lock(&l->mu);
+    l->stale_cache = true; /* the hooks' families may have been rewritten */
+    pthread_mutex_unlock(&l->mu);
     l->stage_hook = stage;
     l->commit_hook = commit;
     l->hook_ctx = ctx;
@@ -398,7 +403,12 @@ static void *writer_main(void *arg)
             l->tail = NULL;
         last->next = NULL;
         l->in_group = true;
+        bool forget = l->stale_cache;
+        l->stale_cache = false;
         pthread_mutex_unlock(&l->mu);
+
+        if (forget)
+            jpl_batch_forget(l->batch);
 
         process_group(l, group);
 
@@ -454,7 +464,7 @@ static jpl_err start_writer(jpl_ledger *l, jpl_error *e)
     jpl_merkle_reader r = tree_reader(l);
     if ((rc = jpl_merkle_frontier_load(&r, l->size, &l->frontier, e)) != JPL_OK)
         return rc;
-    l->batch = jpl_batch_new();
+    l->batch = jpl_batch_new_caching(WRITER_KEEP_BYTES);
     if (l->batch == NULL)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     if (pthread_create(&l->writer, NULL, writer_main, l) != 0)
@@ -966,6 +976,7 @@ void jpl_ledger_resume(jpl_ledger *l)
 {
     pthread_mutex_lock(&l->mu);
     l->paused = false;
+    l->stale_cache = true; /* whoever paused the writer may have written the store */
     pthread_cond_broadcast(&l->queue_cv);
     pthread_mutex_unlock(&l->mu);
 }

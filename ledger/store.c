@@ -1,9 +1,11 @@
 /*
  * RocksDB adapter: the one file that calls the RocksDB C API (see store.h for the families and
- * key layouts). Writes are synced WAL writes of indexed write batches; read-only opens let query
- * commands run beside a serving writer.
+ * key layouts). Writes are synced WAL writes of batches staged in an overlay; read-only opens let
+ * query commands run beside a serving writer.
  */
 #include "jpl/store.h"
+
+#include "overlay.h"
 
 #include <rocksdb/c.h>
 #include <stdlib.h>
@@ -28,7 +30,9 @@ struct jpl_store {
 };
 
 struct jpl_batch {
-    rocksdb_writebatch_wi_t *wb;
+    jpl_overlay *ov;
+    rocksdb_writebatch_t *wb; /* built from the overlay at write time */
+    bool failed;              /* a put or delete ran out of memory: the write must fail */
 };
 
 struct jpl_iter {
@@ -91,6 +95,12 @@ static rocksdb_options_t *make_options(rocksdb_block_based_table_options_t **tab
     rocksdb_options_set_max_open_files(o, 512);
     rocksdb_options_set_compression(o, rocksdb_lz4_compression);
     rocksdb_options_set_paranoid_checks(o, 1);
+    /* a bloom filter per memtable: the writer's many lookups of keys that do not exist yet
+     * (new event ids, first rows) skip the skip list */
+    rocksdb_options_set_memtable_prefix_bloom_size_ratio(o, 0.05);
+    rocksdb_options_set_memtable_whole_key_filtering(o, 1);
+    /* bounds the log a crashed writer replays: families with few writes get flushed too */
+    rocksdb_options_set_max_total_wal_size(o, (uint64_t)256 << 20);
     /* RocksDB's own info log: one per open otherwise, kept forever */
     rocksdb_options_set_keep_log_file_num(o, 2);
     rocksdb_options_set_max_log_file_size(o, 1u << 20);
@@ -202,10 +212,27 @@ out:
     return JPL_OK;
 }
 
+/* Writes every family's memtable to a table file, so the next open (read-only opens included)
+ * has no write-ahead log to replay. Best effort: on failure the log is replayed instead. */
+static void flush_all(jpl_store *s)
+{
+    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+    rocksdb_flushoptions_set_wait(fo, 1);
+    for (int i = 0; i < s->n_cfs; i++) {
+        char *err = NULL;
+        if (s->cfs[i] != NULL)
+            rocksdb_flush_cf(s->db, fo, s->cfs[i], &err);
+        free(err);
+    }
+    rocksdb_flushoptions_destroy(fo);
+}
+
 void jpl_store_close(jpl_store *s)
 {
     if (s == NULL)
         return;
+    if (s->db != NULL && !s->read_only)
+        flush_all(s);
     for (int i = 0; i < s->n_cfs; i++) {
         if (s->cfs[i])
             rocksdb_column_family_handle_destroy(s->cfs[i]);
@@ -322,10 +349,20 @@ jpl_err jpl_store_get(jpl_store *s, int cf, const void *key, size_t klen, uint8_
 
 jpl_batch *jpl_batch_new(void)
 {
+    return jpl_batch_new_caching(0);
+}
+
+jpl_batch *jpl_batch_new_caching(size_t keep_bytes)
+{
     jpl_batch *b = calloc(1, sizeof *b);
     if (b == NULL)
         return NULL;
-    b->wb = rocksdb_writebatch_wi_create(1u << 20, 1);
+    b->ov = jpl_overlay_new(keep_bytes);
+    b->wb = rocksdb_writebatch_create();
+    if (b->ov == NULL) {
+        jpl_batch_free(b);
+        return NULL;
+    }
     return b;
 }
 
@@ -333,61 +370,127 @@ void jpl_batch_free(jpl_batch *b)
 {
     if (b == NULL)
         return;
-    rocksdb_writebatch_wi_destroy(b->wb);
+    jpl_overlay_free(b->ov);
+    rocksdb_writebatch_destroy(b->wb);
     free(b);
 }
 
 void jpl_batch_clear(jpl_batch *b)
 {
-    rocksdb_writebatch_wi_clear(b->wb);
+    jpl_overlay_discard(b->ov);
+    b->failed = false;
+}
+
+void jpl_batch_forget(jpl_batch *b)
+{
+    jpl_overlay_forget(b->ov);
 }
 
 void jpl_batch_put(jpl_batch *b, jpl_store *s, int cf, const void *key, size_t klen,
                    const void *val, size_t vlen)
 {
-    rocksdb_writebatch_wi_put_cf(b->wb, s->cfs[cf], key, klen, val, vlen);
+    (void)s;
+    if (!jpl_overlay_write(b->ov, cf, key, klen, val != NULL ? val : "", vlen))
+        b->failed = true;
 }
 
 void jpl_batch_delete(jpl_batch *b, jpl_store *s, int cf, const void *key, size_t klen)
 {
-    rocksdb_writebatch_wi_delete_cf(b->wb, s->cfs[cf], key, klen);
+    (void)s;
+    if (!jpl_overlay_write(b->ov, cf, key, klen, NULL, 0))
+        b->failed = true;
+}
+
+static jpl_err copy_out(const uint8_t *v, size_t vlen, uint8_t **val_out, size_t *vlen_out,
+                        jpl_error *e)
+{
+    uint8_t *c = malloc(vlen ? vlen : 1);
+    if (c == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    memcpy(c, v, vlen);
+    *val_out = c;
+    *vlen_out = vlen;
+    return JPL_OK;
 }
 
 jpl_err jpl_batch_get(jpl_batch *b, jpl_store *s, int cf, const void *key, size_t klen,
                       uint8_t **val_out, size_t *vlen_out, jpl_error *e)
 {
+    const uint8_t *v = NULL;
     size_t vlen = 0;
-    char *err = NULL;
-    char *val = rocksdb_writebatch_wi_get_from_batch_and_db_cf(b->wb, s->db, s->ropts, s->cfs[cf],
-                                                               key, klen, &vlen, &err);
-    return take_value(val, vlen, err, val_out, vlen_out, e);
+    switch (jpl_overlay_find(b->ov, cf, key, klen, &v, &vlen)) {
+    case JPL_OV_PRESENT:
+        return copy_out(v, vlen, val_out, vlen_out, e);
+    case JPL_OV_ABSENT:
+        return JPL_ERR_NOT_FOUND;
+    case JPL_OV_MISS:
+        break;
+    }
+    uint8_t *val = NULL;
+    jpl_err rc = jpl_store_get(s, cf, key, klen, &val, &vlen, e);
+    if (rc == JPL_OK || rc == JPL_ERR_NOT_FOUND)
+        (void)jpl_overlay_remember(b->ov, cf, key, klen, rc == JPL_OK ? val : NULL, vlen);
+    if (rc == JPL_OK) {
+        *val_out = val;
+        *vlen_out = vlen;
+    }
+    return rc;
 }
 
 void jpl_batch_savepoint(jpl_batch *b)
 {
-    rocksdb_writebatch_wi_set_save_point(b->wb);
+    if (!jpl_overlay_savepoint(b->ov))
+        b->failed = true;
 }
 
 jpl_err jpl_batch_rollback(jpl_batch *b, jpl_error *e)
 {
-    char *err = NULL;
-    rocksdb_writebatch_wi_rollback_to_save_point(b->wb, &err);
-    if (err != NULL)
-        return rocks_fail(e, err, "rollback");
+    if (b->failed)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "rollback: out of memory while staging");
+    if (!jpl_overlay_rollback(b->ov))
+        return jpl_fail(e, JPL_ERR_INTERNAL, "rollback: no save point");
     return JPL_OK;
 }
 
-int jpl_batch_count(jpl_batch *b)
+typedef struct {
+    jpl_store *s;
+    rocksdb_writebatch_t *wb;
+    int bad_cf; /* a write to a family that does not exist (dropped), or -1 */
+} fill_ctx;
+
+static void fill_one(void *ctx, int cf, const uint8_t *key, size_t klen, const uint8_t *val,
+                     size_t vlen)
 {
-    return rocksdb_writebatch_wi_count(b->wb);
+    fill_ctx *f = ctx;
+    if (cf < 0 || cf >= f->s->n_cfs || f->s->cfs[cf] == NULL) {
+        f->bad_cf = cf;
+        return;
+    }
+    if (val != NULL)
+        rocksdb_writebatch_put_cf(f->wb, f->s->cfs[cf], (const char *)key, klen, (const char *)val,
+                                  vlen);
+    else
+        rocksdb_writebatch_delete_cf(f->wb, f->s->cfs[cf], (const char *)key, klen);
 }
 
 jpl_err jpl_store_write(jpl_store *s, jpl_batch *b, bool sync, jpl_error *e)
 {
+    if (b->failed)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "write: out of memory while staging the batch");
+    rocksdb_writebatch_clear(b->wb);
+    fill_ctx f = {s, b->wb, -1};
+    jpl_overlay_sort_dirty(b->ov);
+    jpl_overlay_each_dirty(b->ov, fill_one, &f);
+    if (f.bad_cf != -1) {
+        rocksdb_writebatch_clear(b->wb);
+        return jpl_fail(e, JPL_ERR_INTERNAL, "write: column family %d does not exist", f.bad_cf);
+    }
     char *err = NULL;
-    rocksdb_write_writebatch_wi(s->db, sync ? s->wopts_sync : s->wopts_nosync, b->wb, &err);
+    rocksdb_write(s->db, sync ? s->wopts_sync : s->wopts_nosync, b->wb, &err);
+    rocksdb_writebatch_clear(b->wb);
     if (err != NULL)
         return rocks_fail(e, err, "write");
+    jpl_overlay_committed(b->ov);
     return JPL_OK;
 }
 

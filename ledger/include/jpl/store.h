@@ -1,7 +1,8 @@
 /*
  * Storage adapter: the only code that talks to RocksDB. One database with column families; all
- * writes go through an indexed write batch (jpl_batch) that can be read through before it is
- * committed, with save points so one append batch of a group can be undone on a rule violation.
+ * writes go through a write batch (jpl_batch, an in-memory overlay: overlay.c) that can be read
+ * through before it is committed, with save points so one append batch of a group can be undone
+ * on a rule violation.
  *
  * Column families (keys are big-endian so byte order is numeric order):
  *   default      meta: "log_size" -> u64, "origin" -> text, "format" -> u32
@@ -65,10 +66,19 @@ void jpl_store_names_free(char **names, size_t n);
 jpl_err jpl_store_get(jpl_store *s, int cf, const void *key, size_t klen, uint8_t **val_out,
                       size_t *vlen_out, jpl_error *e);
 
-/* Indexed write batch. */
+/* Write batch that can be read through before it is committed. Each key is written once per
+ * commit, with its last value. */
 jpl_batch *jpl_batch_new(void);
+/* The same, keeping up to keep_bytes of what it read and committed in memory between writes, so
+ * later reads of the same keys need no database read. Only for a batch through which all writes
+ * to the store go (the ledger's single writer); call jpl_batch_forget when something else may
+ * have written. */
+jpl_batch *jpl_batch_new_caching(size_t keep_bytes);
 void jpl_batch_free(jpl_batch *b);
+/* Abandons the uncommitted writes (after a failed or skipped write). */
 void jpl_batch_clear(jpl_batch *b);
+/* Forgets the kept committed state; call between writes. */
+void jpl_batch_forget(jpl_batch *b);
 void jpl_batch_put(jpl_batch *b, jpl_store *s, int cf, const void *key, size_t klen,
                    const void *val, size_t vlen);
 void jpl_batch_delete(jpl_batch *b, jpl_store *s, int cf, const void *key, size_t klen);
@@ -77,8 +87,7 @@ jpl_err jpl_batch_get(jpl_batch *b, jpl_store *s, int cf, const void *key, size_
                       uint8_t **val_out, size_t *vlen_out, jpl_error *e);
 void jpl_batch_savepoint(jpl_batch *b);
 jpl_err jpl_batch_rollback(jpl_batch *b, jpl_error *e);
-int jpl_batch_count(jpl_batch *b);
-/* Commits the batch atomically; with sync the WAL is fsynced before return. */
+/* Commits the batch atomically (with sync the WAL is fsynced before return) and empties it. */
 jpl_err jpl_store_write(jpl_store *s, jpl_batch *b, bool sync, jpl_error *e);
 
 /* A plain write batch for bulk loads (projection replay): no read-through index, so cheaper

@@ -1,0 +1,263 @@
+/*
+ * Tests of the write batch (store.c) and the overlay behind it (overlay.c): read-through of
+ * uncommitted writes, nested save points, abandoned and failed writes changing nothing, one write
+ * per key per commit, and the writer's cache of committed state (kept within its budget,
+ * forgotten on request, never hiding a value written by someone else after a forget).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../ledger/overlay.h"
+#include "jpl/store.h"
+#include "test.h"
+
+static char last_path[4200]; /* of the last store opened by open_store */
+
+static jpl_store *open_store(const char *name)
+{
+    snprintf(last_path, sizeof last_path, "%s/db", jpl_test_tmpdir(name));
+    jpl_store *s = NULL;
+    jpl_error e = {0};
+    if (jpl_store_open(last_path, JPL_STORE_CREATE, &s, &e) != JPL_OK)
+        fprintf(stderr, "open: %s\n", e.msg);
+    return s;
+}
+
+/* Value of key in the batch (or the store when b is NULL) as a string; "" when absent. */
+static const char *read_str(jpl_store *s, jpl_batch *b, const char *key)
+{
+    static char out[128];
+    uint8_t *v = NULL;
+    size_t vlen = 0;
+    jpl_err rc = b ? jpl_batch_get(b, s, JPL_CF_STATE, key, strlen(key), &v, &vlen, NULL)
+                   : jpl_store_get(s, JPL_CF_STATE, key, strlen(key), &v, &vlen, NULL);
+    out[0] = '\0';
+    if (rc == JPL_OK) {
+        snprintf(out, sizeof out, "%.*s", (int)vlen, (const char *)v);
+        free(v);
+    } else if (rc != JPL_ERR_NOT_FOUND) {
+        snprintf(out, sizeof out, "<error %d>", (int)rc);
+    }
+    return out;
+}
+
+static void put_str(jpl_store *s, jpl_batch *b, const char *key, const char *val)
+{
+    jpl_batch_put(b, s, JPL_CF_STATE, key, strlen(key), val, strlen(val));
+}
+
+static void test_read_through_and_commit(void)
+{
+    jpl_store *s = open_store("store_rt");
+    REQUIRE(s != NULL);
+    jpl_batch *b = jpl_batch_new();
+    REQUIRE(b != NULL);
+    put_str(s, b, "a", "1");
+    put_str(s, b, "a", "2"); /* overwritten in the batch: last value wins */
+    put_str(s, b, "b", "x");
+    jpl_batch_delete(b, s, JPL_CF_STATE, "b", 1);
+    CHECK_STREQ(read_str(s, b, "a"), "2");
+    CHECK_STREQ(read_str(s, b, "b"), "");
+    CHECK_STREQ(read_str(s, NULL, "a"), ""); /* nothing reaches the store before the write */
+    REQUIRE(jpl_store_write(s, b, true, NULL) == JPL_OK);
+    CHECK_STREQ(read_str(s, NULL, "a"), "2");
+    CHECK_STREQ(read_str(s, NULL, "b"), "");
+    /* the batch is empty again: a second write changes nothing */
+    REQUIRE(jpl_store_write(s, b, true, NULL) == JPL_OK);
+    CHECK_STREQ(read_str(s, NULL, "a"), "2");
+    /* an empty value is a value, not an absence */
+    put_str(s, b, "e", "");
+    REQUIRE(jpl_store_write(s, b, false, NULL) == JPL_OK);
+    uint8_t *v = NULL;
+    size_t vlen = 7;
+    CHECK_EQ(jpl_store_get(s, JPL_CF_STATE, "e", 1, &v, &vlen, NULL), JPL_OK);
+    CHECK_EQ(vlen, 0);
+    free(v);
+    jpl_batch_free(b);
+    jpl_store_close(s);
+}
+
+static void test_savepoints_nest(void)
+{
+    jpl_store *s = open_store("store_sp");
+    REQUIRE(s != NULL);
+    jpl_batch *b = jpl_batch_new();
+    REQUIRE(b != NULL);
+    /* no save point: rollback is an error, nothing changes */
+    jpl_error e = {0};
+    CHECK_EQ(jpl_batch_rollback(b, &e), JPL_ERR_INTERNAL);
+    CHECK(strstr(e.msg, "save point") != NULL);
+    put_str(s, b, "k", "base");
+    jpl_batch_savepoint(b);
+    put_str(s, b, "k", "one");
+    put_str(s, b, "new1", "n");
+    jpl_batch_savepoint(b);
+    put_str(s, b, "k", "two");
+    jpl_batch_delete(b, s, JPL_CF_STATE, "new1", 4);
+    CHECK_STREQ(read_str(s, b, "k"), "two");
+    CHECK_EQ(jpl_batch_rollback(b, NULL), JPL_OK);
+    CHECK_STREQ(read_str(s, b, "k"), "one");
+    CHECK_STREQ(read_str(s, b, "new1"), "n");
+    CHECK_EQ(jpl_batch_rollback(b, NULL), JPL_OK);
+    CHECK_STREQ(read_str(s, b, "k"), "base");
+    CHECK_STREQ(read_str(s, b, "new1"), "");
+    REQUIRE(jpl_store_write(s, b, true, NULL) == JPL_OK);
+    CHECK_STREQ(read_str(s, NULL, "k"), "base");
+    CHECK_STREQ(read_str(s, NULL, "new1"), ""); /* rolled back keys are not written */
+    jpl_batch_free(b);
+    jpl_store_close(s);
+}
+
+static void test_clear_abandons(void)
+{
+    jpl_store *s = open_store("store_clear");
+    REQUIRE(s != NULL);
+    jpl_batch *b = jpl_batch_new_caching(1 << 20);
+    REQUIRE(b != NULL);
+    put_str(s, b, "k", "committed");
+    REQUIRE(jpl_store_write(s, b, true, NULL) == JPL_OK);
+    put_str(s, b, "k", "abandoned");
+    put_str(s, b, "other", "abandoned");
+    jpl_batch_clear(b);
+    /* the kept state is the committed one, not the abandoned writes */
+    CHECK_STREQ(read_str(s, b, "k"), "committed");
+    CHECK_STREQ(read_str(s, b, "other"), "");
+    REQUIRE(jpl_store_write(s, b, true, NULL) == JPL_OK);
+    CHECK_STREQ(read_str(s, NULL, "other"), "");
+    jpl_batch_free(b);
+    jpl_store_close(s);
+}
+
+static void test_failed_write_changes_nothing(void)
+{
+    jpl_store *s = open_store("store_fail");
+    REQUIRE(s != NULL);
+    jpl_batch *b = jpl_batch_new_caching(1 << 20);
+    REQUIRE(b != NULL);
+    put_str(s, b, "k", "v1");
+    REQUIRE(jpl_store_write(s, b, true, NULL) == JPL_OK);
+    /* a write to a dropped family fails before anything is written */
+    int cf = 0;
+    REQUIRE(jpl_store_cf(s, "p.test.g1", true, &cf, NULL) == JPL_OK);
+    REQUIRE(jpl_store_cf_drop(s, cf, NULL) == JPL_OK);
+    put_str(s, b, "k", "v2");
+    jpl_batch_put(b, s, cf, "x", 1, "y", 1);
+    jpl_error e = {0};
+    CHECK_EQ(jpl_store_write(s, b, true, &e), JPL_ERR_INTERNAL);
+    CHECK(strstr(e.msg, "does not exist") != NULL);
+    jpl_batch_clear(b); /* what the writer does after any failed write */
+    CHECK_STREQ(read_str(s, b, "k"), "v1");
+    CHECK_STREQ(read_str(s, NULL, "k"), "v1");
+    /* RocksDB itself refuses: a read-only open of the same database */
+    jpl_store_close(s);
+    jpl_store *ro = NULL;
+    REQUIRE(jpl_store_open(last_path, JPL_STORE_READ_ONLY, &ro, NULL) == JPL_OK);
+    put_str(ro, b, "k", "v3");
+    CHECK(jpl_store_write(ro, b, true, NULL) != JPL_OK);
+    jpl_batch_clear(b);
+    CHECK_STREQ(read_str(ro, b, "k"), "v1");
+    CHECK_STREQ(read_str(ro, NULL, "k"), "v1");
+    jpl_batch_free(b);
+    jpl_store_close(ro);
+}
+
+static void test_cache_and_forget(void)
+{
+    jpl_store *s = open_store("store_cache");
+    REQUIRE(s != NULL);
+    jpl_batch *w = jpl_batch_new_caching(1 << 20); /* the writer */
+    jpl_batch *other = jpl_batch_new();
+    REQUIRE(w != NULL && other != NULL);
+    put_str(s, w, "k", "w1");
+    REQUIRE(jpl_store_write(s, w, true, NULL) == JPL_OK);
+    CHECK_STREQ(read_str(s, w, "absent"), ""); /* remembered as absent */
+    /* someone else writes while the writer is paused */
+    put_str(s, other, "k", "o1");
+    put_str(s, other, "absent", "now here");
+    REQUIRE(jpl_store_write(s, other, true, NULL) == JPL_OK);
+    /* without a forget the writer still sees what it kept: that is why writers must forget */
+    CHECK_STREQ(read_str(s, w, "k"), "w1");
+    jpl_batch_forget(w);
+    CHECK_STREQ(read_str(s, w, "k"), "o1");
+    CHECK_STREQ(read_str(s, w, "absent"), "now here");
+    /* forget keeps uncommitted writes */
+    put_str(s, w, "k", "w2");
+    jpl_batch_forget(w);
+    CHECK_STREQ(read_str(s, w, "k"), "w2");
+    REQUIRE(jpl_store_write(s, w, true, NULL) == JPL_OK);
+    CHECK_STREQ(read_str(s, NULL, "k"), "w2");
+    jpl_batch_free(w);
+    jpl_batch_free(other);
+    jpl_store_close(s);
+}
+
+/* The overlay on its own: budget, dirty listing in first-write order, many keys. */
+typedef struct {
+    char seen[64][16];
+    int n;
+} dirty_seen;
+
+static void note_dirty(void *ctx, int cf, const uint8_t *key, size_t klen, const uint8_t *val,
+                       size_t vlen)
+{
+    dirty_seen *d = ctx;
+    (void)cf;
+    (void)val;
+    (void)vlen;
+    if (d->n < 64)
+        snprintf(d->seen[d->n++], 16, "%.*s", (int)klen, (const char *)key);
+}
+
+static void test_overlay_budget_and_order(void)
+{
+    jpl_overlay *o = jpl_overlay_new(4096);
+    REQUIRE(o != NULL);
+    CHECK(jpl_overlay_write(o, 1, "b", 1, "1", 1));
+    CHECK(jpl_overlay_write(o, 1, "a", 1, "2", 1));
+    CHECK(jpl_overlay_write(o, 1, "b", 1, "3", 1));
+    CHECK(jpl_overlay_write(o, 2, "b", 1, NULL, 0)); /* same key, other family */
+    CHECK_EQ(jpl_overlay_dirty_count(o), 3);
+    dirty_seen d = {.n = 0};
+    jpl_overlay_each_dirty(o, note_dirty, &d);
+    REQUIRE(d.n == 3);
+    CHECK_STREQ(d.seen[0], "b");
+    CHECK_STREQ(d.seen[1], "a");
+    jpl_overlay_committed(o);
+    CHECK_EQ(jpl_overlay_dirty_count(o), 0);
+    const uint8_t *v = NULL;
+    size_t vlen = 0;
+    CHECK_EQ(jpl_overlay_find(o, 1, "b", 1, &v, &vlen), JPL_OV_PRESENT);
+    CHECK(vlen == 1 && v[0] == '3');
+    CHECK_EQ(jpl_overlay_find(o, 2, "b", 1, &v, &vlen), JPL_OV_ABSENT);
+    CHECK_EQ(jpl_overlay_find(o, 3, "b", 1, &v, &vlen), JPL_OV_MISS);
+    /* many keys: the table grows; over the budget everything committed is forgotten */
+    char key[32], val[64];
+    memset(val, 'v', sizeof val);
+    for (int i = 0; i < 5000; i++) {
+        int kl = snprintf(key, sizeof key, "key-%d", i);
+        REQUIRE(jpl_overlay_write(o, 1, key, (size_t)kl, val, sizeof val));
+    }
+    CHECK_EQ(jpl_overlay_find(o, 1, "key-4321", 8, &v, &vlen), JPL_OV_PRESENT);
+    CHECK_EQ(jpl_overlay_dirty_count(o), 5000);
+    jpl_overlay_committed(o);
+    CHECK_EQ(jpl_overlay_find(o, 1, "key-4321", 8, &v, &vlen), JPL_OV_MISS);
+    CHECK_EQ(jpl_overlay_find(o, 1, "b", 1, &v, &vlen), JPL_OV_MISS);
+    /* without a budget nothing is remembered */
+    jpl_overlay *none = jpl_overlay_new(0);
+    REQUIRE(none != NULL);
+    CHECK(jpl_overlay_remember(none, 1, "x", 1, "y", 1));
+    CHECK_EQ(jpl_overlay_find(none, 1, "x", 1, &v, &vlen), JPL_OV_MISS);
+    CHECK(!jpl_overlay_rollback(none));
+    jpl_overlay_free(none);
+    jpl_overlay_free(o);
+}
+
+int main(void)
+{
+    static const jpl_test_case cases[] = {
+        TEST_CASE(test_read_through_and_commit), TEST_CASE(test_savepoints_nest),
+        TEST_CASE(test_clear_abandons),          TEST_CASE(test_failed_write_changes_nothing),
+        TEST_CASE(test_cache_and_forget),        TEST_CASE(test_overlay_budget_and_order),
+    };
+    return jpl_test_run("store", cases, sizeof cases / sizeof cases[0]);
+}
