@@ -32,6 +32,13 @@ typedef struct {
     char key_name[129];
 } conn_auth;
 
+/* One committed group waiting to be published: its entries, then its checkpoint. */
+typedef struct pub_job {
+    uint64_t first, end;
+    struct pub_job *next;
+    char checkpoint[];
+} pub_job;
+
 typedef struct {
     const jpl_server_opts *o;
     jpl_ledger *ledger;
@@ -40,6 +47,13 @@ typedef struct {
     pthread_mutex_t mu; /* guards conns */
     conn_auth conns[MAX_CONNS];
     size_t n_conns;
+    /* the publisher thread, so that the writer never waits for pub/sub */
+    pthread_t pub_tid;
+    bool pub_started;
+    pthread_mutex_t pub_mu;
+    pthread_cond_t pub_cv;
+    pub_job *pub_head, *pub_tail; /* guarded by pub_mu */
+    bool pub_stop;                /* guarded by pub_mu: drain the queue, then end */
 } server;
 
 /* ---- logging ---- */
@@ -598,9 +612,8 @@ static void publish_entry(server *s, uint64_t seq)
     free(bytes);
 }
 
-static void on_commit(void *ctx, uint64_t first, uint64_t end, const char *checkpoint)
+static void publish_group(server *s, uint64_t first, uint64_t end, const char *checkpoint)
 {
-    server *s = ctx;
     for (uint64_t seq = first; seq < end; seq++)
         publish_entry(s, seq);
     size_t clen = strlen(checkpoint);
@@ -611,6 +624,76 @@ static void on_commit(void *ctx, uint64_t first, uint64_t end, const char *check
         (void)jpl_net_publish(s->pub, msg, 12 + clen, NULL);
         free(msg);
     }
+}
+
+/* The writer's commit hook: queues the group for the publisher thread (or, without one or
+ * without memory, publishes it here). */
+static void on_commit(void *ctx, uint64_t first, uint64_t end, const char *checkpoint)
+{
+    server *s = ctx;
+    size_t clen = strlen(checkpoint);
+    pub_job *j = s->pub_started ? malloc(sizeof *j + clen + 1) : NULL;
+    if (j == NULL) {
+        publish_group(s, first, end, checkpoint);
+        return;
+    }
+    j->first = first;
+    j->end = end;
+    j->next = NULL;
+    memcpy(j->checkpoint, checkpoint, clen + 1);
+    pthread_mutex_lock(&s->pub_mu);
+    if (s->pub_tail != NULL)
+        s->pub_tail->next = j;
+    else
+        s->pub_head = j;
+    s->pub_tail = j;
+    pthread_cond_signal(&s->pub_cv);
+    pthread_mutex_unlock(&s->pub_mu);
+}
+
+/* Publishes queued groups in commit order until told to stop and the queue is empty. */
+static void *publisher_main(void *arg)
+{
+    server *s = arg;
+    pthread_mutex_lock(&s->pub_mu);
+    for (;;) {
+        while (s->pub_head == NULL && !s->pub_stop)
+            pthread_cond_wait(&s->pub_cv, &s->pub_mu);
+        pub_job *j = s->pub_head;
+        if (j == NULL)
+            break; /* stopping and drained */
+        s->pub_head = j->next;
+        if (s->pub_head == NULL)
+            s->pub_tail = NULL;
+        pthread_mutex_unlock(&s->pub_mu);
+        publish_group(s, j->first, j->end, j->checkpoint);
+        free(j);
+        pthread_mutex_lock(&s->pub_mu);
+    }
+    pthread_mutex_unlock(&s->pub_mu);
+    return NULL;
+}
+
+static void start_publisher(server *s)
+{
+    pthread_mutex_init(&s->pub_mu, NULL);
+    pthread_cond_init(&s->pub_cv, NULL);
+    s->pub_started = pthread_create(&s->pub_tid, NULL, publisher_main, s) == 0;
+}
+
+/* Publishes what is queued, then ends the thread (no commits may happen any more). */
+static void stop_publisher(server *s)
+{
+    if (s->pub_started) {
+        pthread_mutex_lock(&s->pub_mu);
+        s->pub_stop = true;
+        pthread_cond_signal(&s->pub_cv);
+        pthread_mutex_unlock(&s->pub_mu);
+        pthread_join(s->pub_tid, NULL);
+        s->pub_started = false;
+    }
+    pthread_mutex_destroy(&s->pub_mu);
+    pthread_cond_destroy(&s->pub_cv);
 }
 
 /* ---- workers ---- */
@@ -664,6 +747,7 @@ jpl_err jpl_server_run(const jpl_server_opts *o, jpl_error *e)
         rc = jpl_net_listen_pub(pub_url, &o->tls, &s->pub, e);
     if (rc == JPL_OK)
         rc = jpl_net_listen_rep(rep_url, JPL_MAX_API_BYTES, &o->tls, &s->rep, e);
+    start_publisher(s);
     if (rc == JPL_OK) {
         jpl_net_on_disconnect(s->rep, forget_conn, s);
         jpl_ledger_set_commit_hook(s->ledger, on_commit, s);
@@ -694,6 +778,7 @@ jpl_err jpl_server_run(const jpl_server_opts *o, jpl_error *e)
         pthread_join(workers[i].tid, NULL);
     for (int i = 0; workers && i < n_workers; i++)
         jpl_net_ctx_close(workers[i].ctx);
+    stop_publisher(s);           /* every append has been answered: publish the last groups */
     jpl_ledger_close(s->ledger); /* the writer finishes the group in progress */
     jpl_net_close(s->pub);
     if (rc == JPL_OK)

@@ -86,27 +86,36 @@ static void *check_range(void *arg)
     return NULL;
 }
 
-static void check_parallel(slot *slots, size_t n, int threads)
-{
+/* Signature checks of one chunk running in the background on `threads` threads. */
+typedef struct {
     pthread_t tids[MAX_THREADS];
     work works[MAX_THREADS];
+    bool started[MAX_THREADS];
+    int n;
+} checks;
+
+static void start_checks(checks *c, slot *slots, size_t n, int threads)
+{
     size_t per = (n + (size_t)threads - 1) / (size_t)threads;
-    int started = 0;
-    for (int t = 0; t < threads; t++) {
-        works[t] = (work){slots, (size_t)t * per, (size_t)(t + 1) * per};
-        if (works[t].from >= n)
-            break;
-        if (works[t].to > n)
-            works[t].to = n;
-        if (t == threads - 1 || pthread_create(&tids[t], NULL, check_range, &works[t]) != 0) {
-            check_range(&works[t]); /* the last slice (or a failed spawn) runs here */
-            continue;
-        }
-        started = t + 1;
+    c->n = 0;
+    for (int t = 0; t < threads && (size_t)t * per < n; t++) {
+        work *w = &c->works[t];
+        *w = (work){slots, (size_t)t * per, (size_t)(t + 1) * per};
+        if (w->to > n)
+            w->to = n;
+        c->started[t] = pthread_create(&c->tids[t], NULL, check_range, w) == 0;
+        if (!c->started[t])
+            check_range(w); /* no thread: check here */
+        c->n = t + 1;
     }
-    for (int t = 0; t < started; t++)
-        if (works[t].from < n)
-            pthread_join(tids[t], NULL);
+}
+
+static void join_checks(checks *c)
+{
+    for (int t = 0; t < c->n; t++)
+        if (c->started[t])
+            pthread_join(c->tids[t], NULL);
+    c->n = 0;
 }
 
 static jpl_err bad(vstate *v, jpl_err code, const char *what, jpl_error *e)
@@ -318,12 +327,14 @@ static void free_slots(slot *slots, size_t n)
     }
 }
 
-/* Reads up to CHUNK raw entries starting at v->seq; *n_out may be short at the end. */
+/* Reads up to CHUNK raw entries starting at v->seq; *n_out may be short at the end (and counts
+ * the entries read before a failure). */
 static jpl_err read_chunk(vstate *v, jpl_iter *it, uint64_t size, slot *slots, size_t *n_out,
                           jpl_error *e)
 {
     size_t n = 0;
     uint64_t seq = v->seq;
+    *n_out = 0; /* counts what is read, for freeing, even when reading fails */
     while (n < CHUNK && seq < size) {
         if (!jpl_iter_valid(it)) {
             jpl_err rc = jpl_iter_status(it, e);
@@ -342,7 +353,7 @@ static jpl_err read_chunk(vstate *v, jpl_iter *it, uint64_t size, slot *slots, s
             return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
         memcpy(slots[n].bytes, val, vlen);
         slots[n].len = vlen;
-        n++;
+        *n_out = ++n;
         seq++;
         jpl_iter_next(it);
     }
@@ -368,25 +379,67 @@ jpl_err jpl_ledger_verify(jpl_ledger *l, const jpl_note_verifier *log_key, int t
     jpl_merkle_frontier_init(&v.front);
     uint64_t size = jpl_ledger_size(l);
     rep->size = size;
-    slot *slots = calloc(CHUNK, sizeof *slots);
+    /* two chunks: signatures of the next are checked in the background while this thread
+     * runs the in-order checks of the current one */
+    slot *cur = calloc(CHUNK, sizeof *cur), *next = calloc(CHUNK, sizeof *next);
     jpl_iter *it = jpl_store_iter(v.s, JPL_CF_LOG, NULL, 0);
     v.cp_it = jpl_store_iter(v.s, JPL_CF_CHECKPOINTS, NULL, 0);
-    jpl_err rc = (slots && it && v.cp_it) ? JPL_OK : jpl_fail(e, JPL_ERR_INTERNAL, "no memory");
+    jpl_err rc =
+        (cur && next && it && v.cp_it) ? JPL_OK : jpl_fail(e, JPL_ERR_INTERNAL, "no memory");
     if (rc == JPL_OK)
         rc = jpl_store_check_all(v.s, e);
     if (rc == JPL_OK && size == 0)
         rc = jpl_fail(e, JPL_ERR_CORRUPT, "the log is empty (entry 0 is missing)");
+    checks bg = {.n = 0};
+    size_t n_cur = 0, n_next = 0;
+    uint64_t read_seq = 0; /* next seq read_chunk reads */
+    if (rc == JPL_OK) {
+        rc = read_chunk(&v, it, size, cur, &n_cur, e);
+        start_checks(&bg, cur, n_cur, threads);
+        read_seq = n_cur;
+    }
     while (rc == JPL_OK && v.seq < size) {
-        size_t n = 0;
-        rc = read_chunk(&v, it, size, slots, &n, e);
-        if (rc == JPL_OK)
-            check_parallel(slots, n, threads);
-        for (size_t i = 0; rc == JPL_OK && i < n; i++, v.seq++)
-            rc = check_in_order(&v, &slots[i], e);
-        free_slots(slots, n);
+        join_checks(&bg);
+        /* a read failure of the next chunk is reported after the current one is checked, so
+         * the first bad seq is still the one named */
+        uint64_t in_order_seq = v.seq, read_bad = 0;
+        jpl_error read_err = {0};
+        jpl_err read_rc = JPL_OK;
+        if (read_seq < size) {
+            v.seq = read_seq;
+            read_rc = read_chunk(&v, it, size, next, &n_next, &read_err);
+            read_bad = v.seq;
+            read_seq += n_next;
+            v.seq = in_order_seq;
+        }
+        if (read_rc == JPL_OK)
+            start_checks(&bg, next, n_next, threads);
+        for (size_t i = 0; rc == JPL_OK && i < n_cur; i++, v.seq++)
+            rc = check_in_order(&v, &cur[i], e);
+        if (rc == JPL_OK && read_rc != JPL_OK) {
+            rc = read_rc;
+            v.seq = read_bad;
+            rep->ok = false;
+            rep->first_bad_seq = read_bad;
+            if (e != NULL)
+                *e = read_err;
+        }
+        free_slots(cur, n_cur);
+        slot *t = cur;
+        cur = next;
+        next = t;
+        n_cur = n_next;
+        n_next = 0;
         rep->entries = v.seq;
         if (progress)
             progress(pctx, v.seq, size);
+    }
+    join_checks(&bg);
+    free_slots(cur, n_cur);
+    free_slots(next, n_next);
+    if (cur != NULL || next != NULL) {
+        free(cur);
+        free(next);
     }
     if (rc == JPL_OK && jpl_iter_valid(it)) {
         v.seq = size;
@@ -406,7 +459,6 @@ jpl_err jpl_ledger_verify(jpl_ledger *l, const jpl_note_verifier *log_key, int t
     rep->seconds = now_s() - t0;
     jpl_iter_free(it);
     jpl_iter_free(v.cp_it);
-    free(slots);
     free(v.keys);
     return rc;
 }
