@@ -175,7 +175,7 @@ static long entry_for(jpl_overlay *o, int cf, const void *key, size_t klen)
     long idx = find_index(o, cf, key, klen, h);
     if (idx >= 0)
         return idx;
-    if ((o->n_ents + 1) * 4 > o->tcap * 3 && !grow_table(o))
+    if ((o->n_ents + 1) * 2 > o->tcap && !grow_table(o)) /* at most half full */
         return -1;
     if (o->n_ents >= UINT32_MAX - 1 ||
         !reserve((void **)&o->ents, &o->cap_ents, o->n_ents, sizeof *o->ents))

@@ -2,7 +2,7 @@
  * The append rules of DESIGN.md "What an append must satisfy", items 2-5: key registered and not
  * revoked, role may issue the type, id new or idempotent, expected version, transitions. The
  * writer calls jpl_rules_apply for each event, in log order, reading and writing the `state`
- * family through the group's indexed batch, so later events see earlier ones of the same group.
+ * family through the group's write batch, so later events see earlier ones of the same group.
  */
 #ifndef JPL_RULES_H
 #define JPL_RULES_H

@@ -593,10 +593,10 @@ void jpl_iter_free(jpl_iter *it)
     free(it);
 }
 
-jpl_err jpl_store_check_all(jpl_store *s, jpl_error *e)
+jpl_err jpl_store_check_all(jpl_store *s, uint64_t skip_mask, jpl_error *e)
 {
     for (int cf = 0; cf < s->n_cfs; cf++) {
-        if (s->cfs[cf] == NULL)
+        if (s->cfs[cf] == NULL || (skip_mask >> cf & 1) != 0)
             continue;
         jpl_iter *it = jpl_store_iter(s, cf, NULL, 0);
         while (jpl_iter_valid(it))

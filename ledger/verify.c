@@ -21,6 +21,7 @@
 
 #define CHUNK 4096
 #define MAX_THREADS 16
+#define JPL_MERKLE_MAX_LEVELS JPL_MERKLE_MAX_PATH
 
 typedef struct {
     uint8_t *bytes;
@@ -46,8 +47,9 @@ typedef struct {
     reg_key *keys;
     size_t n_keys, cap_keys;
     jpl_merkle_frontier front;
-    jpl_iter *cp_it; /* checkpoints, in size order */
-    uint64_t seq;    /* entry being checked */
+    jpl_iter *cp_it;                          /* checkpoints, in size order */
+    jpl_iter *node_it[JPL_MERKLE_MAX_LEVELS]; /* stored nodes of each level, in index order */
+    uint64_t seq;                             /* entry being checked */
 } vstate;
 
 typedef struct {
@@ -237,21 +239,64 @@ static jpl_err check_id_index(vstate *v, const slot *s, jpl_error *e)
     return JPL_OK;
 }
 
-/* Emitted nodes of the recomputed tree must equal the stored ones. */
+static void node_key(uint8_t k[9], uint32_t level, uint64_t index)
+{
+    k[0] = (uint8_t)level;
+    jpl_put_u64be(k + 1, index);
+}
+
+/* Emitted nodes of the recomputed tree must equal the stored ones. The tree emits each level's
+ * nodes in index order, so each level is read by one forward iterator: the whole family is read
+ * once, in order. */
 static jpl_err compare_node(void *ctx, uint32_t level, uint64_t index, const uint8_t hash[32],
                             jpl_error *e)
 {
     vstate *v = ctx;
     uint8_t k[9];
-    uint8_t *val = NULL;
-    size_t vlen = 0;
-    k[0] = (uint8_t)level;
-    jpl_put_u64be(k + 1, index);
-    jpl_err rc = jpl_store_get(v->s, JPL_CF_TREE, k, 9, &val, &vlen, e);
-    bool ok = rc == JPL_OK && vlen == 32 && memcmp(val, hash, 32) == 0;
-    free(val);
-    if (!ok)
-        return bad(v, JPL_ERR_CORRUPT, "a stored Merkle node differs from the recomputed tree", e);
+    node_key(k, level, index);
+    if (level >= JPL_MERKLE_MAX_LEVELS)
+        return bad(v, JPL_ERR_CORRUPT, "the tree is deeper than any log can be", e);
+    if (v->node_it[level] == NULL &&
+        (v->node_it[level] = jpl_store_iter(v->s, JPL_CF_TREE, k, 9)) == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    jpl_iter *it = v->node_it[level];
+    size_t klen = 0, vlen = 0;
+    bool ok = jpl_iter_valid(it);
+    if (ok) {
+        const uint8_t *sk = jpl_iter_key(it, &klen);
+        const uint8_t *sv = jpl_iter_value(it, &vlen);
+        ok = klen == 9 && memcmp(sk, k, 9) == 0 && vlen == 32 && memcmp(sv, hash, 32) == 0;
+        jpl_iter_next(it);
+    }
+    if (!ok) {
+        jpl_err rc = jpl_iter_status(it, e);
+        return rc != JPL_OK ? rc
+                            : bad(v, JPL_ERR_CORRUPT,
+                                  "a stored Merkle node differs from the recomputed tree", e);
+    }
+    return JPL_OK;
+}
+
+/* After the last entry: no level holds a node the recomputed tree does not have. */
+static jpl_err check_no_extra_nodes(vstate *v, jpl_error *e)
+{
+    for (uint32_t level = 0; level < JPL_MERKLE_MAX_LEVELS; level++) {
+        jpl_iter *it = v->node_it[level];
+        if (it == NULL) {
+            uint8_t k[9];
+            node_key(k, level, 0);
+            it = v->node_it[level] = jpl_store_iter(v->s, JPL_CF_TREE, k, 9);
+            if (it == NULL)
+                return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+        }
+        size_t klen = 0;
+        if (jpl_iter_valid(it) && jpl_iter_key(it, &klen)[0] == level)
+            return jpl_fail(e, JPL_ERR_CORRUPT,
+                            "the tree family holds a node at level %u beyond the log", level);
+        jpl_err rc = jpl_iter_status(it, e);
+        if (rc != JPL_OK)
+            return rc;
+    }
     return JPL_OK;
 }
 
@@ -387,7 +432,9 @@ jpl_err jpl_ledger_verify(jpl_ledger *l, const jpl_note_verifier *log_key, int t
     jpl_err rc =
         (cur && next && it && v.cp_it) ? JPL_OK : jpl_fail(e, JPL_ERR_INTERNAL, "no memory");
     if (rc == JPL_OK)
-        rc = jpl_store_check_all(v.s, e);
+        /* the log, checkpoints and tree are read in full below */
+        rc = jpl_store_check_all(
+            v.s, 1u << JPL_CF_LOG | 1u << JPL_CF_CHECKPOINTS | 1u << JPL_CF_TREE, e);
     if (rc == JPL_OK && size == 0)
         rc = jpl_fail(e, JPL_ERR_CORRUPT, "the log is empty (entry 0 is missing)");
     checks bg = {.n = 0};
@@ -453,12 +500,16 @@ jpl_err jpl_ledger_verify(jpl_ledger *l, const jpl_note_verifier *log_key, int t
     if (rc == JPL_OK && jpl_iter_valid(v.cp_it))
         rc = jpl_fail(e, JPL_ERR_CORRUPT, "a checkpoint is beyond the log size");
     if (rc == JPL_OK)
+        rc = check_no_extra_nodes(&v, e);
+    if (rc == JPL_OK)
         jpl_merkle_frontier_root(&v.front, rep->root);
     if (rc != JPL_OK)
         rep->ok = false;
     rep->seconds = now_s() - t0;
     jpl_iter_free(it);
     jpl_iter_free(v.cp_it);
+    for (int i = 0; i < JPL_MERKLE_MAX_LEVELS; i++)
+        jpl_iter_free(v.node_it[i]);
     free(v.keys);
     return rc;
 }

@@ -29,7 +29,8 @@
 #include "jpl/verify.h"
 #include "serve_ext.h"
 
-#define DEMO_CLIENTS 4
+#define DEMO_CLIENTS 4      /* default */
+#define DEMO_MAX_CLIENTS 16
 #define DEMO_BATCH 250
 #define N_ROLES 5
 
@@ -156,7 +157,7 @@ static int start_server(demo *d)
     d->so.rep_url = d->rep;
     d->so.pub_url = d->pub;
     d->so.stop = &d->stop;
-    d->so.workers = 4;
+    d->so.workers = d->clients; /* one worker per client: every request is served at once */
     serve_ext_install(&d->so);
     if (pthread_create(&d->server_tid, NULL, server_main, d) != 0)
         return cli_fail("demo", JPL_ERR_INTERNAL, "cannot start the server");
@@ -267,8 +268,8 @@ static const jpl_note_signer *role_key(demo *d, const char *role)
 
 static int append_phase(demo *d, jpl_gen_phase p, unsigned long long expected)
 {
-    client_job jobs[DEMO_CLIENTS];
-    pthread_t tids[DEMO_CLIENTS], prog;
+    client_job jobs[DEMO_MAX_CLIENTS];
+    pthread_t tids[DEMO_MAX_CLIENTS], prog;
     const jpl_note_signer *key = role_key(d, jpl_gen_phase_role(p));
     atomic_store(&d->done, 0);
     d->total = expected;
@@ -563,8 +564,8 @@ int cmd_demo(int argc, char **argv)
             d.gen.year = (uint32_t)v;
             break;
         case 'c':
-            if (!cli_parse_u64(optarg, &v) || v == 0 || v > DEMO_CLIENTS)
-                return cli_usage_error("demo", "--clients takes 1..4");
+            if (!cli_parse_u64(optarg, &v) || v == 0 || v > DEMO_MAX_CLIENTS)
+                return cli_usage_error("demo", "--clients takes 1..16");
             d.clients = (int)v;
             break;
         default:

@@ -4,8 +4,8 @@
  *
  * Appends go through one writer thread. Callers verify signatures in their own threads (so API
  * workers verify in parallel), then queue the batch; the writer validates batches in order
- * against the state as of all earlier batches (an indexed write batch it reads through), commits
- * a whole group of batches in one synced RocksDB write, and only then answers. A batch is
+ * against the state as of all earlier batches (a write batch it reads through: ledger/overlay.c),
+ * commits a whole group of batches in one synced RocksDB write, and only then answers. A batch is
  * all-or-nothing; a failed batch does not affect the others of its group.
  *
  * Files in a ledger directory:
