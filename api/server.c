@@ -5,6 +5,7 @@
  * Read authentication is per connection (NNG pipe): a challenge nonce, then a signature by a
  * registered auditor/hr/admin key; the connection's role is forgotten when it closes.
  */
+#include "jpl/thread.h"
 #include "jpl/server.h"
 
 #include <pthread.h>
@@ -654,6 +655,7 @@ static void on_commit(void *ctx, uint64_t first, uint64_t end, const char *check
 /* Publishes queued groups in commit order until told to stop and the queue is empty. */
 static void *publisher_main(void *arg)
 {
+    jpl_thread_name("jpl-publish");
     server *s = arg;
     pthread_mutex_lock(&s->pub_mu);
     for (;;) {
@@ -706,6 +708,7 @@ typedef struct {
 
 static void *worker_main(void *arg)
 {
+    jpl_thread_name("jpl-worker");
     worker *w = arg;
     for (;;) {
         uint8_t *buf = NULL, *out = NULL;

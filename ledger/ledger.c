@@ -8,6 +8,7 @@
  *             on a violation roll back to the save point and restore the in-memory tree
  *   writer:   sign a checkpoint of the new size, one synced RocksDB write, then answer all
  */
+#include "jpl/thread.h"
 #include "jpl/ledger.h"
 
 #include <dirent.h>
@@ -382,6 +383,7 @@ out:
 
 static void *writer_main(void *arg)
 {
+    jpl_thread_name("jpl-writer");
     jpl_ledger *l = arg;
     for (;;) {
         pthread_mutex_lock(&l->mu);

@@ -6,6 +6,7 @@
  * of its size. Signatures are checked by all cores, chunk by chunk; everything that depends on
  * order runs in the calling thread.
  */
+#include "jpl/thread.h"
 #include "jpl/verify.h"
 
 #include <pthread.h>
@@ -82,6 +83,7 @@ static void check_slot(slot *s)
 
 static void *check_range(void *arg)
 {
+    jpl_thread_name("jpl-verify");
     work *w = arg;
     for (size_t i = w->from; i < w->to; i++)
         check_slot(&w->slots[i]);

@@ -21,6 +21,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "gen.h"
+#include "jpl/thread.h"
 #include "jpl/client.h"
 #include "jpl/event_json.h"
 #include "jpl/keyfile.h"
@@ -29,7 +30,7 @@
 #include "jpl/verify.h"
 #include "serve_ext.h"
 
-#define DEMO_CLIENTS 4      /* default */
+#define DEMO_CLIENTS 8 /* default: enough requests in flight to keep 2 cores busy */
 #define DEMO_MAX_CLIENTS 16
 #define DEMO_BATCH 250
 #define N_ROLES 5
@@ -240,6 +241,7 @@ static jpl_err sink(void *ctx, jpl_gen_phase phase, const char *line, size_t len
 
 static void *client_main(void *arg)
 {
+    jpl_thread_name("jpl-client");
     client_job *j = arg;
     jpl_error e = {0};
     j->rc = jpl_client_open(j->d->rep, NULL, 0, &j->client, &e);
