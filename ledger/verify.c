@@ -48,9 +48,10 @@ typedef struct {
     reg_key *keys;
     size_t n_keys, cap_keys;
     jpl_merkle_frontier front;
-    jpl_iter *cp_it;                          /* checkpoints, in size order */
-    jpl_iter *node_it[JPL_MERKLE_MAX_LEVELS]; /* stored nodes of each level, in index order */
-    uint64_t seq;                             /* entry being checked */
+    jpl_iter *cp_it;                           /* checkpoints, in size order */
+    jpl_iter *node_it[JPL_MERKLE_MAX_LEVELS];  /* stored nodes of each level, in index order */
+    uint64_t node_next[JPL_MERKLE_MAX_LEVELS]; /* index of each level's next node */
+    uint64_t seq;                              /* entry being checked */
 } vstate;
 
 typedef struct {
@@ -269,6 +270,7 @@ static jpl_err compare_node(void *ctx, uint32_t level, uint64_t index, const uin
         const uint8_t *sv = jpl_iter_value(it, &vlen);
         ok = klen == 9 && memcmp(sk, k, 9) == 0 && vlen == 32 && memcmp(sv, hash, 32) == 0;
         jpl_iter_next(it);
+        v->node_next[level] = index + 1;
     }
     if (!ok) {
         jpl_err rc = jpl_iter_status(it, e);
@@ -286,7 +288,7 @@ static jpl_err check_no_extra_nodes(vstate *v, jpl_error *e)
         jpl_iter *it = v->node_it[level];
         if (it == NULL) {
             uint8_t k[9];
-            node_key(k, level, 0);
+            node_key(k, level, v->node_next[level]);
             it = v->node_it[level] = jpl_store_iter(v->s, JPL_CF_TREE, k, 9);
             if (it == NULL)
                 return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
@@ -408,66 +410,119 @@ static jpl_err read_chunk(vstate *v, jpl_iter *it, uint64_t size, slot *slots, s
     return JPL_OK;
 }
 
-jpl_err jpl_ledger_verify(jpl_ledger *l, const jpl_note_verifier *log_key, int threads,
-                          jpl_verify_progress_fn progress, void *pctx, jpl_verify_report *rep,
-                          jpl_error *e)
+struct jpl_verifier {
+    vstate v;
+    int threads;
+    jpl_iter *log_it; /* the log from v.seq on, of the store of the last advance */
+    jpl_ledger *at;   /* the ledger the iterators belong to */
+    double seconds;
+};
+
+jpl_err jpl_verifier_new(const jpl_note_verifier *log_key, int threads, jpl_verify_report *rep,
+                         jpl_verifier **out, jpl_error *e)
 {
+    jpl_verifier *vf = calloc(1, sizeof *vf);
+    if (vf == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     memset(rep, 0, sizeof *rep);
     rep->ok = true;
     if (threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (int)n : 1;
     }
-    if (threads > MAX_THREADS)
-        threads = MAX_THREADS;
-    rep->threads = threads;
-    double t0 = now_s();
-    vstate v = {.l = l, .s = jpl_ledger_store(l), .log_key = log_key, .rep = rep};
-    jpl_merkle_frontier_init(&v.front);
-    uint64_t size = jpl_ledger_size(l);
-    rep->size = size;
-    /* two chunks: signatures of the next are checked in the background while this thread
-     * runs the in-order checks of the current one */
+    vf->threads = threads > MAX_THREADS ? MAX_THREADS : threads;
+    rep->threads = vf->threads;
+    vf->v.log_key = log_key;
+    vf->v.rep = rep;
+    jpl_merkle_frontier_init(&vf->v.front);
+    *out = vf;
+    return JPL_OK;
+}
+
+static void drop_iterators(jpl_verifier *vf)
+{
+    jpl_iter_free(vf->log_it);
+    jpl_iter_free(vf->v.cp_it);
+    vf->log_it = vf->v.cp_it = NULL;
+    for (int i = 0; i < JPL_MERKLE_MAX_LEVELS; i++) {
+        jpl_iter_free(vf->v.node_it[i]);
+        vf->v.node_it[i] = NULL; /* compare_node seeks again at the next node */
+    }
+    vf->at = NULL;
+}
+
+void jpl_verifier_free(jpl_verifier *vf)
+{
+    if (vf == NULL)
+        return;
+    drop_iterators(vf);
+    free(vf->v.keys);
+    free(vf);
+}
+
+uint64_t jpl_verifier_checked(const jpl_verifier *vf)
+{
+    return vf->v.seq;
+}
+
+/* Iterators over l's store positioned where the verification stands (fresh ones each advance:
+ * an iterator sees the store as of its creation). */
+static jpl_err open_iterators(jpl_verifier *vf, jpl_ledger *l, jpl_error *e)
+{
+    drop_iterators(vf);
+    vstate *v = &vf->v;
+    v->l = l;
+    v->s = jpl_ledger_store(l);
+    uint8_t k[8];
+    jpl_put_u64be(k, v->seq);
+    vf->log_it = jpl_store_iter(v->s, JPL_CF_LOG, k, 8);
+    jpl_put_u64be(k, v->rep->checkpoints ? v->last_cp_size + 1 : 0);
+    v->cp_it = jpl_store_iter(v->s, JPL_CF_CHECKPOINTS, k, 8);
+    if (vf->log_it == NULL || v->cp_it == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    vf->at = l;
+    return JPL_OK;
+}
+
+/* Checks entries [v->seq, to) chunk by chunk: the signatures of the next chunk are checked in
+ * the background while this thread runs the in-order checks of the current one. */
+static jpl_err check_entries(jpl_verifier *vf, uint64_t to, jpl_verify_progress_fn progress,
+                             void *pctx, jpl_error *e)
+{
+    vstate *v = &vf->v;
+    jpl_verify_report *rep = v->rep;
     slot *cur = calloc(CHUNK, sizeof *cur), *next = calloc(CHUNK, sizeof *next);
-    jpl_iter *it = jpl_store_iter(v.s, JPL_CF_LOG, NULL, 0);
-    v.cp_it = jpl_store_iter(v.s, JPL_CF_CHECKPOINTS, NULL, 0);
-    jpl_err rc =
-        (cur && next && it && v.cp_it) ? JPL_OK : jpl_fail(e, JPL_ERR_INTERNAL, "no memory");
-    if (rc == JPL_OK)
-        /* the log, checkpoints and tree are read in full below */
-        rc = jpl_store_check_all(
-            v.s, 1u << JPL_CF_LOG | 1u << JPL_CF_CHECKPOINTS | 1u << JPL_CF_TREE, e);
-    if (rc == JPL_OK && size == 0)
-        rc = jpl_fail(e, JPL_ERR_CORRUPT, "the log is empty (entry 0 is missing)");
+    jpl_err rc = (cur && next) ? JPL_OK : jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     checks bg = {.n = 0};
     size_t n_cur = 0, n_next = 0;
-    uint64_t read_seq = 0; /* next seq read_chunk reads */
-    if (rc == JPL_OK) {
-        rc = read_chunk(&v, it, size, cur, &n_cur, e);
-        start_checks(&bg, cur, n_cur, threads);
-        read_seq = n_cur;
+    uint64_t read_seq = v->seq; /* next seq read_chunk reads */
+    if (rc == JPL_OK && read_seq < to) {
+        rc = read_chunk(v, vf->log_it, to, cur, &n_cur, e);
+        if (rc == JPL_OK)
+            start_checks(&bg, cur, n_cur, vf->threads);
+        read_seq += n_cur;
     }
-    while (rc == JPL_OK && v.seq < size) {
+    while (rc == JPL_OK && v->seq < to) {
         join_checks(&bg);
         /* a read failure of the next chunk is reported after the current one is checked, so
          * the first bad seq is still the one named */
-        uint64_t in_order_seq = v.seq, read_bad = 0;
+        uint64_t in_order_seq = v->seq, read_bad = 0;
         jpl_error read_err = {0};
         jpl_err read_rc = JPL_OK;
-        if (read_seq < size) {
-            v.seq = read_seq;
-            read_rc = read_chunk(&v, it, size, next, &n_next, &read_err);
-            read_bad = v.seq;
+        if (read_seq < to) {
+            v->seq = read_seq;
+            read_rc = read_chunk(v, vf->log_it, to, next, &n_next, &read_err);
+            read_bad = v->seq;
             read_seq += n_next;
-            v.seq = in_order_seq;
+            v->seq = in_order_seq;
         }
         if (read_rc == JPL_OK)
-            start_checks(&bg, next, n_next, threads);
-        for (size_t i = 0; rc == JPL_OK && i < n_cur; i++, v.seq++)
-            rc = check_in_order(&v, &cur[i], e);
+            start_checks(&bg, next, n_next, vf->threads);
+        for (size_t i = 0; rc == JPL_OK && i < n_cur; i++, v->seq++)
+            rc = check_in_order(v, &cur[i], e);
         if (rc == JPL_OK && read_rc != JPL_OK) {
             rc = read_rc;
-            v.seq = read_bad;
+            v->seq = read_bad;
             rep->ok = false;
             rep->first_bad_seq = read_bad;
             if (e != NULL)
@@ -479,39 +534,106 @@ jpl_err jpl_ledger_verify(jpl_ledger *l, const jpl_note_verifier *log_key, int t
         next = t;
         n_cur = n_next;
         n_next = 0;
-        rep->entries = v.seq;
+        rep->entries = v->seq;
         if (progress)
-            progress(pctx, v.seq, size);
+            progress(pctx, v->seq, to);
     }
     join_checks(&bg);
     free_slots(cur, n_cur);
     free_slots(next, n_next);
-    if (cur != NULL || next != NULL) {
-        free(cur);
-        free(next);
+    free(cur);
+    free(next);
+    return rc;
+}
+
+/* Checks up to to; keeps the iterators for finish, else lets go of them so that l may be closed
+ * before the next step. */
+static jpl_err advance(jpl_verifier *vf, jpl_ledger *l, uint64_t to, bool keep,
+                       jpl_verify_progress_fn progress, void *pctx, jpl_error *e)
+{
+    double t0 = now_s();
+    jpl_err rc = JPL_OK;
+    if (!vf->v.rep->ok)
+        rc = jpl_fail(e, JPL_ERR_INTERNAL, "the verification has already failed");
+    else if (to > jpl_ledger_size(l))
+        rc = jpl_fail(e, JPL_ERR_INTERNAL, "cannot verify up to %llu: the log has %llu entries",
+                      (unsigned long long)to, (unsigned long long)jpl_ledger_size(l));
+    if (rc == JPL_OK && to > vf->v.seq) {
+        rc = open_iterators(vf, l, e);
+        if (rc == JPL_OK)
+            rc = check_entries(vf, to, progress, pctx, e);
     }
-    if (rc == JPL_OK && jpl_iter_valid(it)) {
-        v.seq = size;
-        rc = bad(&v, JPL_ERR_CORRUPT, "the log holds entries beyond its recorded size", e);
+    if (rc != JPL_OK)
+        vf->v.rep->ok = false;
+    if (!keep)
+        drop_iterators(vf);
+    vf->seconds += now_s() - t0;
+    vf->v.rep->seconds = vf->seconds;
+    return rc;
+}
+
+jpl_err jpl_verifier_advance(jpl_verifier *vf, jpl_ledger *l, uint64_t to,
+                             jpl_verify_progress_fn progress, void *pctx, jpl_error *e)
+{
+    return advance(vf, l, to, false, progress, pctx, e);
+}
+
+jpl_err jpl_verifier_finish(jpl_verifier *vf, jpl_ledger *l, jpl_verify_progress_fn progress,
+                            void *pctx, jpl_error *e)
+{
+    vstate *v = &vf->v;
+    jpl_verify_report *rep = v->rep;
+    uint64_t size = jpl_ledger_size(l);
+    rep->size = size;
+    double t0 = now_s();
+    jpl_err rc = JPL_OK;
+    if (size == 0)
+        rc = jpl_fail(e, JPL_ERR_CORRUPT, "the log is empty (entry 0 is missing)");
+    if (rc == JPL_OK && v->seq > size)
+        rc = jpl_fail(e, JPL_ERR_CORRUPT, "the log has %llu entries, fewer than the %llu verified",
+                      (unsigned long long)size, (unsigned long long)v->seq);
+    if (rc == JPL_OK)
+        /* the log, checkpoints and tree are read in full by the entry checks */
+        rc =
+            jpl_store_check_all(jpl_ledger_store(l),
+                                1u << JPL_CF_LOG | 1u << JPL_CF_CHECKPOINTS | 1u << JPL_CF_TREE, e);
+    vf->seconds += now_s() - t0;
+    if (rc == JPL_OK)
+        rc = advance(vf, l, size, true, progress, pctx, e);
+    t0 = now_s();
+    if (rc == JPL_OK && vf->at != l)
+        rc = open_iterators(vf, l, e); /* nothing was left to check: still look past the end */
+    if (rc == JPL_OK && jpl_iter_valid(vf->log_it)) {
+        v->seq = size;
+        rc = bad(v, JPL_ERR_CORRUPT, "the log holds entries beyond its recorded size", e);
     }
     /* every commit signs a checkpoint of the new size, so one must cover the whole log */
-    if (rc == JPL_OK && (rep->checkpoints == 0 || v.last_cp_size != size))
+    if (rc == JPL_OK && (rep->checkpoints == 0 || v->last_cp_size != size))
         rc = jpl_fail(e, JPL_ERR_CORRUPT,
                       "no checkpoint covers the whole log (size %llu; last checkpoint at %llu)",
-                      (unsigned long long)size, (unsigned long long)v.last_cp_size);
-    if (rc == JPL_OK && jpl_iter_valid(v.cp_it))
+                      (unsigned long long)size, (unsigned long long)v->last_cp_size);
+    if (rc == JPL_OK && jpl_iter_valid(v->cp_it))
         rc = jpl_fail(e, JPL_ERR_CORRUPT, "a checkpoint is beyond the log size");
     if (rc == JPL_OK)
-        rc = check_no_extra_nodes(&v, e);
+        rc = check_no_extra_nodes(v, e);
     if (rc == JPL_OK)
-        jpl_merkle_frontier_root(&v.front, rep->root);
+        jpl_merkle_frontier_root(&v->front, rep->root);
     if (rc != JPL_OK)
         rep->ok = false;
-    rep->seconds = now_s() - t0;
-    jpl_iter_free(it);
-    jpl_iter_free(v.cp_it);
-    for (int i = 0; i < JPL_MERKLE_MAX_LEVELS; i++)
-        jpl_iter_free(v.node_it[i]);
-    free(v.keys);
+    drop_iterators(vf);
+    vf->seconds += now_s() - t0;
+    rep->seconds = vf->seconds;
+    return rc;
+}
+
+jpl_err jpl_ledger_verify(jpl_ledger *l, const jpl_note_verifier *log_key, int threads,
+                          jpl_verify_progress_fn progress, void *pctx, jpl_verify_report *rep,
+                          jpl_error *e)
+{
+    jpl_verifier *vf = NULL;
+    jpl_err rc = jpl_verifier_new(log_key, threads, rep, &vf, e);
+    if (rc == JPL_OK)
+        rc = jpl_verifier_finish(vf, l, progress, pctx, e);
+    jpl_verifier_free(vf);
     return rc;
 }

@@ -21,6 +21,12 @@ done
 "$BIN" replay --data "$D/ledger" --check >/dev/null 2>&1 && ok || bad "replay --check of the demo ledger"
 size=$("$BIN" read --data "$D/ledger" | wc -l)
 [ "$(wc -l < "$D/feed.ndjson")" -eq "$size" ] && ok || bad "the subscriber's feed has every entry"
+# every entry checked exactly once, whether partly during the append or all after it
+checked=$(sed -n 's/.* entries checked during it, \([0-9]*\) after.*/\1/p' "$WORK/out")
+during=$(sed -n 's/.*(\([0-9]*\) entries checked during it.*/\1/p' "$WORK/out")
+[ -n "$checked" ] && [ $((checked + during)) -eq "$size" ] && ok || bad "live and later checks should add up to $size: $during + $checked"
+"$BIN" demo --employees 300 --dir "$WORK/after" --verify-after > "$WORK/out2" 2>&1; rc=$?
+[ "$rc" -eq 0 ] && grep -q "(0 entries checked during it, $size after)" "$WORK/out2" && ok || bad "--verify-after checks everything after the append (rc $rc): $(grep 'verify the' "$WORK/out2")"
 "$BIN" demo --employees 300 --dir "$D" >/dev/null 2>&1; rc=$?
 [ "$rc" -eq 17 ] && ok || bad "a second demo into the same directory should refuse (exit 17), got $rc"
 "$BIN" demo --employees 0 >/dev/null 2>&1; rc=$?

@@ -655,6 +655,65 @@ static void test_verify_detects_flipped_byte(void)
     teardown(&f);
 }
 
+/* An auditor following the log: checks while appends go on, finishes after a reopen, and ends
+ * exactly where a one-shot verify ends; extra tree nodes and advancing past the log fail. */
+static void test_live_verifier(void)
+{
+    fixture f;
+    REQUIRE(setup(&f, "live_verify"));
+    jpl_error e = {0};
+    char path[4200];
+    snprintf(path, sizeof path, "%s/log.vkey", f.dir);
+    jpl_note_verifier vk;
+    REQUIRE(jpl_keyfile_read_verifier(path, &vk, &e) == JPL_OK);
+    jpl_verify_report rep;
+    jpl_verifier *vf = NULL;
+    REQUIRE(jpl_verifier_new(&vk, 2, &rep, &vf, &e) == JPL_OK);
+    CHECK_EQ(employee(&f, NIP_A, "pns"), JPL_OK);
+    uint64_t first = jpl_ledger_size(f.l);
+    CHECK_EQ(jpl_verifier_advance(vf, f.l, first, NULL, NULL, &e), JPL_OK);
+    CHECK_EQ(jpl_verifier_checked(vf), first);
+    /* past the committed size: refused, and the verification is over */
+    CHECK_EQ(jpl_verifier_advance(vf, f.l, first + 1, NULL, NULL, &e), JPL_ERR_INTERNAL);
+    CHECK(strstr(e.msg, "cannot verify up to") != NULL);
+    jpl_verifier_free(vf);
+    REQUIRE(jpl_verifier_new(&vk, 2, &rep, &vf, &e) == JPL_OK);
+    CHECK_EQ(jpl_verifier_advance(vf, f.l, first - 3, NULL, NULL, &e), JPL_OK);
+    CHECK_EQ(employee(&f, NIP_B, "pppk"), JPL_OK);
+    CHECK_EQ(activity(&f, "ACT-L", 8), JPL_OK);
+    CHECK_EQ(jpl_verifier_advance(vf, f.l, jpl_ledger_size(f.l) - 1, NULL, NULL, &e), JPL_OK);
+    char enr[37];
+    CHECK_EQ(enroll(&f, NIP_A, "ACT-L", enr), JPL_OK);
+    teardown(&f);
+    REQUIRE(jpl_ledger_open(f.dir, false, &f.l, &e) == JPL_OK);
+    CHECK_EQ(jpl_verifier_finish(vf, f.l, NULL, NULL, &e), JPL_OK);
+    CHECK(rep.ok);
+    CHECK_EQ(rep.entries, jpl_ledger_size(f.l));
+    uint8_t live_root[32];
+    memcpy(live_root, rep.root, 32);
+    uint64_t live_cps = rep.checkpoints;
+    jpl_verifier_free(vf);
+    CHECK_EQ(jpl_ledger_verify(f.l, &vk, 1, NULL, NULL, &rep, &e), JPL_OK);
+    CHECK_MEMEQ(live_root, rep.root, 32);
+    CHECK_EQ(live_cps, rep.checkpoints);
+    teardown(&f);
+    /* a stored node the tree does not have (level 5 is beyond a 12-entry log) */
+    char db[4200];
+    snprintf(db, sizeof db, "%s/db", f.dir);
+    jpl_store *s = NULL;
+    REQUIRE(jpl_store_open(db, JPL_STORE_WRITE, &s, NULL) == JPL_OK);
+    uint8_t k[9] = {5, 0, 0, 0, 0, 0, 0, 0, 0}, h[32] = {0};
+    jpl_batch *b = jpl_batch_new();
+    jpl_batch_put(b, s, JPL_CF_TREE, k, 9, h, 32);
+    CHECK_EQ(jpl_store_write(s, b, true, NULL), JPL_OK);
+    jpl_batch_free(b);
+    jpl_store_close(s);
+    REQUIRE(jpl_ledger_open(f.dir, false, &f.l, &e) == JPL_OK);
+    CHECK_EQ(jpl_ledger_verify(f.l, &vk, 1, NULL, NULL, &rep, &e), JPL_ERR_CORRUPT);
+    CHECK(strstr(e.msg, "node at level 5") != NULL);
+    teardown(&f);
+}
+
 int main(void)
 {
     if (!jpl_crypto_init())
@@ -672,6 +731,7 @@ int main(void)
         TEST_CASE(test_batch_all_or_nothing),
         TEST_CASE(test_concurrent_appends_and_verify),
         TEST_CASE(test_verify_detects_flipped_byte),
+        TEST_CASE(test_live_verifier),
     };
     return jpl_test_run("ledger", cases, sizeof cases / sizeof cases[0]);
 }
