@@ -318,6 +318,8 @@ static int cmp_dirty(const void *a, const void *b)
 
 void jpl_overlay_sort_dirty(jpl_overlay *o)
 {
+    if (o->n_dirty < 2)
+        return;
     sort_ents = o->ents;
     qsort(o->dirty, o->n_dirty, sizeof *o->dirty, cmp_dirty);
     sort_ents = NULL;
