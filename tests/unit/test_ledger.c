@@ -578,6 +578,26 @@ static bool tamper(const char *dir, uint64_t seq, size_t offset)
     return ok;
 }
 
+/* The log's verifier key from f's directory. */
+static bool read_log_vkey(const fixture *f, jpl_note_verifier *vk)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/log.vkey", f->dir);
+    return jpl_keyfile_read_verifier(path, vk, NULL) == JPL_OK;
+}
+
+/* Opens f's ledger read-only, expects verify to fail with want and a message containing part. */
+static void check_verify_fails(fixture *f, const jpl_note_verifier *vk, jpl_err want,
+                               const char *part)
+{
+    jpl_error e = {0};
+    jpl_verify_report rep;
+    REQUIRE(jpl_ledger_open(f->dir, false, &f->l, &e) == JPL_OK);
+    CHECK_EQ(jpl_ledger_verify(f->l, vk, 1, NULL, NULL, &rep, &e), want);
+    CHECK(strstr(e.msg, part) != NULL);
+    teardown(f);
+}
+
 static void test_verify_detects_flipped_byte(void)
 {
     fixture f;
@@ -586,10 +606,8 @@ static void test_verify_detects_flipped_byte(void)
     CHECK_EQ(employee(&f, NIP_B, "pppk"), JPL_OK);
     teardown(&f);
     jpl_error e = {0};
-    char path[4200];
-    snprintf(path, sizeof path, "%s/log.vkey", f.dir);
     jpl_note_verifier vk;
-    REQUIRE(jpl_keyfile_read_verifier(path, &vk, &e) == JPL_OK);
+    REQUIRE(read_log_vkey(&f, &vk));
     jpl_verify_report rep;
     REQUIRE(jpl_ledger_open(f.dir, false, &f.l, &e) == JPL_OK);
     CHECK_EQ(jpl_ledger_verify(f.l, &vk, 2, NULL, NULL, &rep, &e), JPL_OK);
@@ -641,10 +659,7 @@ static void test_verify_detects_flipped_byte(void)
     CHECK_EQ(jpl_store_write(s, b, true, NULL), JPL_OK);
     jpl_batch_free(b);
     jpl_store_close(s);
-    REQUIRE(jpl_ledger_open(f.dir, false, &f.l, &e) == JPL_OK);
-    CHECK_EQ(jpl_ledger_verify(f.l, &vk, 1, NULL, NULL, &rep, &e), JPL_ERR_CORRUPT);
-    CHECK(strstr(e.msg, "no checkpoint covers the whole log") != NULL);
-    teardown(&f);
+    check_verify_fails(&f, &vk, JPL_ERR_CORRUPT, "no checkpoint covers the whole log");
     /* the wrong log key fails the checkpoints */
     jpl_note_signer other;
     REQUIRE(jpl_note_keygen(vk.name, &other, NULL) == JPL_OK);
@@ -662,10 +677,8 @@ static void test_live_verifier(void)
     fixture f;
     REQUIRE(setup(&f, "live_verify"));
     jpl_error e = {0};
-    char path[4200];
-    snprintf(path, sizeof path, "%s/log.vkey", f.dir);
     jpl_note_verifier vk;
-    REQUIRE(jpl_keyfile_read_verifier(path, &vk, &e) == JPL_OK);
+    REQUIRE(read_log_vkey(&f, &vk));
     jpl_verify_report rep;
     jpl_verifier *vf = NULL;
     REQUIRE(jpl_verifier_new(&vk, 2, &rep, &vf, &e) == JPL_OK);
@@ -708,10 +721,7 @@ static void test_live_verifier(void)
     CHECK_EQ(jpl_store_write(s, b, true, NULL), JPL_OK);
     jpl_batch_free(b);
     jpl_store_close(s);
-    REQUIRE(jpl_ledger_open(f.dir, false, &f.l, &e) == JPL_OK);
-    CHECK_EQ(jpl_ledger_verify(f.l, &vk, 1, NULL, NULL, &rep, &e), JPL_ERR_CORRUPT);
-    CHECK(strstr(e.msg, "node at level 5") != NULL);
-    teardown(&f);
+    check_verify_fails(&f, &vk, JPL_ERR_CORRUPT, "node at level 5");
 }
 
 int main(void)
