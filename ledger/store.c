@@ -1,15 +1,22 @@
 /*
  * RocksDB adapter: the one file that calls the RocksDB C API (see store.h for the families and
- * key layouts). Writes are synced WAL writes of batches staged in an overlay; read-only opens let
- * query commands run beside a serving writer.
+ * key layouts). Writes are synced WAL writes of batches staged in an overlay (overlay.c); read-only
+ * opens let query commands run beside a serving writer. Bulk loads (projection replay) write
+ * sorted table files in DIR/bulk/ and ingest them into a family, bypassing the WAL and the
+ * memtables.
  */
 #include "jpl/store.h"
 
-#include "overlay.h"
+#include <dirent.h>
+#include <errno.h>
 
+#include "overlay.h"
 #include <rocksdb/c.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const CORE_CF_NAMES[JPL_CF__CORE_COUNT] = {
     "default", "log", "ids", "streams", "tree", "checkpoints", "state",
@@ -27,6 +34,7 @@ struct jpl_store {
     char *cf_names[JPL_STORE_MAX_CF];
     int n_cfs;
     bool read_only;
+    char *path; /* the database directory (sorted files for bulk loads go below it) */
 };
 
 struct jpl_batch {
@@ -174,6 +182,10 @@ jpl_err jpl_store_open(const char *path, jpl_store_mode mode, jpl_store **out, j
     rocksdb_writeoptions_set_sync(s->wopts_sync, 1);
     s->wopts_nosync = rocksdb_writeoptions_create();
     s->read_only = mode == JPL_STORE_READ_ONLY;
+    if ((s->path = strdup(path)) == NULL) {
+        rc = jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
 
     bool exists = database_exists(s->opts, path);
     if (mode == JPL_STORE_CREATE && exists) {
@@ -252,6 +264,7 @@ void jpl_store_close(jpl_store *s)
         rocksdb_block_based_options_destroy(s->table_opts);
     if (s->cache)
         rocksdb_cache_destroy(s->cache);
+    free(s->path);
     free(s);
 }
 
@@ -609,4 +622,127 @@ jpl_err jpl_store_check_all(jpl_store *s, uint64_t skip_mask, jpl_error *e)
         }
     }
     return JPL_OK;
+}
+
+/* ---- sorted table files for bulk loads ---- */
+
+#define BULK_DIR "bulk"
+
+struct jpl_sst {
+    jpl_store *s;
+    int cf;
+    rocksdb_envoptions_t *env;
+    rocksdb_sstfilewriter_t *w;
+    char file[4096];
+    bool ingested;
+};
+
+static jpl_err bulk_path(const jpl_store *s, const char *name, char *out, size_t cap, jpl_error *e)
+{
+    int n = name ? snprintf(out, cap, "%s/%s/%s", s->path, BULK_DIR, name)
+                 : snprintf(out, cap, "%s/%s", s->path, BULK_DIR);
+    if (n < 0 || (size_t)n >= cap)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "%s: path too long", s->path);
+    return JPL_OK;
+}
+
+jpl_err jpl_store_bulk_clean(jpl_store *s, jpl_error *e)
+{
+    char dir[4096], file[4096];
+    jpl_err rc = bulk_path(s, NULL, dir, sizeof dir, e);
+    DIR *d = rc == JPL_OK ? opendir(dir) : NULL;
+    if (d == NULL)
+        return rc; /* no directory: nothing left over */
+    struct dirent *de;
+    while (rc == JPL_OK && (de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n < 5 || strcmp(de->d_name + n - 4, ".sst") != 0)
+            continue;
+        rc = bulk_path(s, de->d_name, file, sizeof file, e);
+        if (rc == JPL_OK && unlink(file) != 0 && errno != ENOENT)
+            rc = jpl_fail(e, JPL_ERR_IO, "%s: %s", file, strerror(errno));
+    }
+    closedir(d);
+    return rc;
+}
+
+jpl_err jpl_sst_new(jpl_store *s, int cf, jpl_sst **out, jpl_error *e)
+{
+    if (s->read_only)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "bulk load into a read-only store");
+    if (cf < 0 || cf >= s->n_cfs || s->cfs[cf] == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "bulk load into a missing column family");
+    char dir[4096];
+    jpl_err rc = bulk_path(s, NULL, dir, sizeof dir, e);
+    if (rc != JPL_OK)
+        return rc;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return jpl_fail(e, JPL_ERR_IO, "%s: %s", dir, strerror(errno));
+    jpl_sst *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    t->s = s;
+    t->cf = cf;
+    char name[300];
+    snprintf(name, sizeof name, "%s.sst", s->cf_names[cf]);
+    rc = bulk_path(s, name, t->file, sizeof t->file, e);
+    if (rc != JPL_OK) {
+        free(t);
+        return rc;
+    }
+    t->env = rocksdb_envoptions_create();
+    t->w = rocksdb_sstfilewriter_create(t->env, s->opts);
+    char *err = NULL;
+    rocksdb_sstfilewriter_open(t->w, t->file, &err);
+    if (err != NULL) {
+        jpl_sst_free(t);
+        return rocks_fail(e, err, "bulk load");
+    }
+    *out = t;
+    return JPL_OK;
+}
+
+jpl_err jpl_sst_put(jpl_sst *t, const void *key, size_t klen, const void *val, size_t vlen,
+                    jpl_error *e)
+{
+    char *err = NULL;
+    rocksdb_sstfilewriter_put(t->w, key, klen, val, vlen, &err);
+    if (err == NULL)
+        return JPL_OK;
+    /* keys out of order are the caller's bug, not the disk's */
+    jpl_err rc = strstr(err, "order") != NULL ? JPL_ERR_INTERNAL : JPL_ERR_IO;
+    jpl_fail(e, rc, "bulk load of %s: %s", t->s->cf_names[t->cf], err);
+    free(err);
+    return rc;
+}
+
+jpl_err jpl_sst_ingest(jpl_sst *t, jpl_error *e)
+{
+    char *err = NULL;
+    rocksdb_sstfilewriter_finish(t->w, &err);
+    if (err != NULL)
+        return rocks_fail(e, err, "bulk load");
+    rocksdb_ingestexternalfileoptions_t *io = rocksdb_ingestexternalfileoptions_create();
+    rocksdb_ingestexternalfileoptions_set_move_files(io, 1);
+    const char *files[1] = {t->file};
+    rocksdb_ingest_external_file_cf(t->s->db, t->s->cfs[t->cf], files, 1, io, &err);
+    rocksdb_ingestexternalfileoptions_destroy(io);
+    if (err != NULL)
+        return rocks_fail(e, err, "bulk load");
+    t->ingested = true;
+    return JPL_OK;
+}
+
+void jpl_sst_free(jpl_sst *t)
+{
+    if (t == NULL)
+        return;
+    if (t->w != NULL)
+        rocksdb_sstfilewriter_destroy(t->w);
+    if (t->env != NULL)
+        rocksdb_envoptions_destroy(t->env);
+    /* an ingested file was moved into the database; anything else is abandoned */
+    if (!t->ingested)
+        unlink(t->file);
+    free(t);
 }

@@ -23,7 +23,6 @@
 
 #define META_CF "p.meta"
 #define CATCHUP_CHUNK 1000
-#define PROGRESS_EVERY 4096
 
 const char *const jpl_projection_names[JPL_PROJ_COUNT] = {"balances", "units", "trail"};
 
@@ -156,19 +155,24 @@ static void decoded_free(decoded *d)
     memset(d, 0, sizeof *d);
 }
 
-static jpl_err decode_entry(uint64_t seq, const uint8_t *bytes, size_t len, decoded *d,
-                            jpl_error *e)
+/* Decodes the entry stored at seq and its event: into arena a, or with malloc if a is NULL
+ * (then free with decoded_free). Anything wrong is corrupt: the log was validated at append. */
+static jpl_err decode_entry(jpl_codec_arena *a, uint64_t seq, const uint8_t *bytes, size_t len,
+                            decoded *d, jpl_error *e)
 {
     memset(d, 0, sizeof *d);
-    jpl_err rc = jpl_codec_entry_decode(bytes, len, &d->entry, e);
+    jpl_err rc = a ? jpl_codec_entry_decode_in(a, bytes, len, &d->entry, e)
+                   : jpl_codec_entry_decode(bytes, len, &d->entry, e);
+    const ProtobufCBinaryData *evb = rc == JPL_OK ? &d->entry->envelope->event : NULL;
     if (rc == JPL_OK)
-        rc = jpl_codec_event_decode(d->entry->envelope->event.data, d->entry->envelope->event.len,
-                                    &d->ev, e);
+        rc = a ? jpl_codec_event_decode_in(a, evb->data, evb->len, &d->ev, e)
+               : jpl_codec_event_decode(evb->data, evb->len, &d->ev, e);
     if (rc == JPL_OK && d->entry->seq != seq)
         rc = jpl_fail(e, JPL_ERR_CORRUPT, "entry stored at seq %llu says seq %llu",
                       (unsigned long long)seq, (unsigned long long)d->entry->seq);
     if (rc != JPL_OK) {
-        decoded_free(d);
+        if (a == NULL)
+            decoded_free(d);
         jpl_error_prefix(e, "log entry %llu", (unsigned long long)seq);
         return rc == JPL_ERR_INTERNAL ? rc : JPL_ERR_CORRUPT;
     }
@@ -238,7 +242,7 @@ static jpl_err catch_up(jpl_store *s, const int cf[JPL_PROJ_COUNT],
         }
         const uint8_t *val = jpl_iter_value(it, &vlen);
         decoded d;
-        if ((rc = decode_entry(seq, val, vlen, &d, e)) != JPL_OK)
+        if ((rc = decode_entry(NULL, seq, val, vlen, &d, e)) != JPL_OK)
             break;
         for (int i = 0; rc == JPL_OK && i < JPL_PROJ_COUNT; i++) {
             if (seq < applied[i])
@@ -304,16 +308,25 @@ static jpl_err sync_all(jpl_ledger *l, int cf_out[JPL_PROJ_COUNT], jpl_error *e)
     rc = jpl_store_cf(s, META_CF, true, &meta, e);
     if (rc == JPL_OK)
         rc = drop_leftovers(s, meta, e);
-    /* projections never built: build them by replay (fast path, no per-event reads) */
+    if (rc == JPL_OK)
+        rc = jpl_store_bulk_clean(s, e);
+    /* projections never built: build them by replay (fast path, no per-event reads), all in
+     * one pass over the log when none is built */
+    bool missing[JPL_PROJ_COUNT];
+    int n_missing = 0;
     for (int i = 0; rc == JPL_OK && i < JPL_PROJ_COUNT; i++) {
         uint64_t gen = 0;
         rc = live_generation(s, meta, i, &gen, e);
-        if (rc == JPL_OK && gen == 0) {
-            jpl_replay_opts o = {.only = jpl_projection_names[i]};
-            jpl_replay_result res[JPL_PROJ_COUNT];
-            size_t n = 0;
-            rc = jpl_projections_replay(l, &o, res, &n, e);
-        }
+        missing[i] = gen == 0;
+        n_missing += missing[i] ? 1 : 0;
+    }
+    for (int i = 0; rc == JPL_OK && n_missing > 0 && i < JPL_PROJ_COUNT; i++) {
+        if (!missing[i] || (n_missing == JPL_PROJ_COUNT && i > 0))
+            continue;
+        jpl_replay_opts o = {.only = n_missing == JPL_PROJ_COUNT ? NULL : jpl_projection_names[i]};
+        jpl_replay_result res[JPL_PROJ_COUNT];
+        size_t n = 0;
+        rc = jpl_projections_replay(l, &o, res, &n, e);
     }
     uint64_t applied[JPL_PROJ_COUNT];
     for (int i = 0; rc == JPL_OK && i < JPL_PROJ_COUNT; i++) {
@@ -445,133 +458,407 @@ jpl_err jpl_projection_digest(jpl_ledger *l, const char *name, uint8_t digest_ou
     return rc;
 }
 
-/* ---- replay ---- */
+/* ---- replay ----
+ *
+ * One thread scans the log and decodes each entry once, into the arena of a chunk; the calling
+ * thread takes the chunks in log order and applies every entry to each projection rebuilt; a
+ * third thread digests the live generations meanwhile. Then each new state is walked in key
+ * order, digested and written into a table file in the same pass, and the file is ingested
+ * into the new family (two threads share the projections). */
+
+#define CHUNK_ENTRIES 512
+#define FEED_SLOTS 4
 
 typedef struct {
     int idx;
     uint64_t old_gen, new_gen;
-    int old_cf, new_cf;
+    int old_cf, new_cf; /* new_cf -1: a check, nothing is written */
     pkv kv;
-    /* inputs and outputs of the build thread */
-    jpl_store *store;
-    uint64_t size;
-    const jpl_replay_opts *opts; /* progress is reported by the first build only */
     jpl_replay_result res;
-    jpl_err rc;
-    jpl_error err;
+    jpl_err rc, live_rc;
+    jpl_error err, live_err;
 } build;
 
-/* Builds one projection's new generation from the whole log, then digests it and the live
- * generation. Each projection is independent, so each build runs in its own thread with its own
- * log iterator (replay uses every core). */
-static void *build_one(void *arg)
+typedef struct {
+    jpl_codec_arena *arena;
+    jpl_entry_view v[CHUNK_ENTRIES];
+    size_t n;
+} chunk;
+
+/* The decoded log, handed from the decoding thread to the applying one in FEED_SLOTS chunks. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    chunk slot[FEED_SLOTS];
+    uint64_t produced, consumed; /* chunks */
+    bool done;                   /* the producer has stopped; rc says why */
+    bool stop;                   /* the consumer failed: stop producing */
+    jpl_store *store;
+    uint64_t size;
+    jpl_err rc;
+    jpl_error err;
+} feed;
+
+/* Decodes entries into c until it is full, the log has size entries or the iterator ends. */
+static jpl_err fill_chunk(jpl_iter *it, uint64_t *seq, uint64_t size, chunk *c, jpl_error *e)
 {
-    build *x = arg;
-    jpl_store *s = x->store;
-    jpl_error *e = &x->err;
-    const jpl_replay_opts *o = x->opts;
-    jpl_err rc = JPL_OK;
-    x->kv.map = pmap_new();
-    x->kv.plain = jpl_plain_batch_new();
-    if (x->kv.map == NULL || x->kv.plain == NULL)
-        rc = jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
-    jpl_iter *it = rc == JPL_OK ? jpl_store_iter(s, JPL_CF_LOG, NULL, 0) : NULL;
-    uint64_t seq = 0;
-    double t0 = now_s(), last = t0;
-    for (; rc == JPL_OK && seq < x->size && jpl_iter_valid(it); jpl_iter_next(it), seq++) {
+    jpl_codec_arena_reset(c->arena);
+    c->n = 0;
+    for (; c->n < CHUNK_ENTRIES && *seq < size && jpl_iter_valid(it); jpl_iter_next(it)) {
         size_t klen = 0, vlen = 0;
         const uint8_t *key = jpl_iter_key(it, &klen);
-        if (klen != 8 || jpl_get_u64be(key) != seq) {
-            rc = jpl_fail(e, JPL_ERR_CORRUPT, "log entry %llu is missing", (unsigned long long)seq);
-            break;
-        }
+        if (klen != 8 || jpl_get_u64be(key) != *seq)
+            return jpl_fail(e, JPL_ERR_CORRUPT, "log entry %llu is missing",
+                            (unsigned long long)*seq);
         const uint8_t *val = jpl_iter_value(it, &vlen);
         decoded d;
-        if ((rc = decode_entry(seq, val, vlen, &d, e)) != JPL_OK)
-            break;
-        rc = OPS[x->idx]->apply(&x->kv, &d.view, e);
+        jpl_err rc = decode_entry(c->arena, *seq, val, vlen, &d, e);
         if (rc != JPL_OK)
-            jpl_error_prefix(e, "projection %s at seq %llu", OPS[x->idx]->name,
-                             (unsigned long long)seq);
-        decoded_free(&d);
-        if (o != NULL && o->progress != NULL && (seq + 1) % PROGRESS_EVERY == 0) {
-            double t = now_s();
-            if (t - last >= 0.25) {
-                o->progress(o->progress_ctx, seq + 1, x->size, t - t0);
-                last = t;
-            }
+            return rc;
+        /* the iterator's bytes move on: keep the view's own copy */
+        d.view.entry = jpl_codec_arena_copy(c->arena, val, vlen);
+        if (d.view.entry == NULL)
+            return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+        c->v[c->n++] = d.view;
+        (*seq)++;
+    }
+    return JPL_OK;
+}
+
+/* Waits for a free slot; false if the consumer has stopped. */
+static bool feed_wait_slot(feed *f)
+{
+    pthread_mutex_lock(&f->mu);
+    while (!f->stop && f->produced - f->consumed == FEED_SLOTS)
+        pthread_cond_wait(&f->cv, &f->mu);
+    bool go = !f->stop;
+    pthread_mutex_unlock(&f->mu);
+    return go;
+}
+
+static void *produce(void *arg)
+{
+    feed *f = arg;
+    jpl_iter *it = jpl_store_iter(f->store, JPL_CF_LOG, NULL, 0);
+    jpl_err rc = it ? JPL_OK : jpl_fail(&f->err, JPL_ERR_INTERNAL, "out of memory");
+    uint64_t seq = 0;
+    bool stopped = false;
+    while (rc == JPL_OK && seq < f->size && jpl_iter_valid(it)) {
+        if (!feed_wait_slot(f)) {
+            stopped = true;
+            break;
         }
+        rc = fill_chunk(it, &seq, f->size, &f->slot[f->produced % FEED_SLOTS], &f->err);
+        pthread_mutex_lock(&f->mu);
+        if (rc == JPL_OK)
+            f->produced++;
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
     }
     if (rc == JPL_OK && it != NULL)
-        rc = jpl_iter_status(it, e);
-    if (rc == JPL_OK && seq < x->size)
-        rc = jpl_fail(e, JPL_ERR_CORRUPT, "log ends at %llu before its size %llu",
-                      (unsigned long long)seq, (unsigned long long)x->size);
+        rc = jpl_iter_status(it, &f->err);
+    if (rc == JPL_OK && !stopped && seq < f->size)
+        rc = jpl_fail(&f->err, JPL_ERR_CORRUPT,
+                      "log entry %llu is missing: the log ends before its size %llu",
+                      (unsigned long long)seq, (unsigned long long)f->size);
     jpl_iter_free(it);
-    if (rc == JPL_OK && o != NULL && o->progress != NULL)
-        o->progress(o->progress_ctx, seq, x->size, now_s() - t0);
-    if (rc == JPL_OK) {
-        uint8_t v[8];
-        jpl_put_u64be(v, x->size);
-        jpl_plain_batch_put(x->kv.plain, s, x->new_cf, PROJ_APPLIED_KEY, strlen(PROJ_APPLIED_KEY),
-                            v, 8);
-        rc = jpl_store_write_plain(s, x->kv.plain, false, e);
-    }
-    if (rc == JPL_OK)
-        rc = pmap_flush_sorted(x->kv.map, s, x->new_cf, e);
-    pmap_free(x->kv.map);
-    jpl_plain_batch_free(x->kv.plain);
-    x->kv.map = NULL;
-    x->kv.plain = NULL;
-    jpl_replay_result *r = &x->res;
-    snprintf(r->name, sizeof r->name, "%s", jpl_projection_names[x->idx]);
-    r->applied = x->size;
-    r->generation = x->new_gen;
-    r->had_live = x->old_cf >= 0;
-    if (rc == JPL_OK)
-        rc = digest_cf(s, x->new_cf, r->digest, e);
-    if (rc == JPL_OK && r->had_live)
-        rc = read_applied(s, x->old_cf, &r->live_applied, e);
-    if (rc == JPL_OK && r->had_live)
-        rc = digest_cf(s, x->old_cf, r->live_digest, e);
-    r->match = r->had_live && r->live_applied == r->applied &&
-               memcmp(r->digest, r->live_digest, JPL_SHA256_LEN) == 0;
-    x->rc = rc;
+    pthread_mutex_lock(&f->mu);
+    f->rc = rc;
+    f->done = true;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
     return NULL;
 }
 
-static jpl_err build_all(jpl_store *s, build *b, size_t nb, const jpl_replay_opts *o, uint64_t size,
-                         jpl_error *e)
+/* The next chunk in log order, or NULL once the producer is done with nothing left. */
+static const chunk *feed_next(feed *f)
 {
-    pthread_t th[JPL_PROJ_COUNT];
-    bool started[JPL_PROJ_COUNT] = {false};
-    for (size_t j = 0; j < nb; j++) {
-        b[j].store = s;
-        b[j].size = size;
-        b[j].opts = j == 0 ? o : NULL;
-        b[j].rc = JPL_OK;
-    }
-    for (size_t j = 1; j < nb; j++)
-        started[j] = pthread_create(&th[j], NULL, build_one, &b[j]) == 0;
-    build_one(&b[0]);
-    for (size_t j = 1; j < nb; j++) {
-        if (started[j])
-            pthread_join(th[j], NULL);
-        else
-            build_one(&b[j]); /* no thread: build here */
-    }
-    for (size_t j = 0; j < nb; j++) {
-        if (b[j].rc != JPL_OK) {
-            if (e != NULL)
-                *e = b[j].err;
-            return b[j].rc;
+    pthread_mutex_lock(&f->mu);
+    while (f->consumed == f->produced && !f->done)
+        pthread_cond_wait(&f->cv, &f->mu);
+    const chunk *c = f->consumed < f->produced ? &f->slot[f->consumed % FEED_SLOTS] : NULL;
+    pthread_mutex_unlock(&f->mu);
+    return c;
+}
+
+static void feed_release(feed *f)
+{
+    pthread_mutex_lock(&f->mu);
+    f->consumed++;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* Tells the producer to stop (after a failure or at the end). */
+static void feed_stop(feed *f)
+{
+    pthread_mutex_lock(&f->mu);
+    f->stop = true;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static jpl_err apply_chunk(build *b, size_t nb, const chunk *c, jpl_error *e)
+{
+    for (size_t k = 0; k < c->n; k++) {
+        for (size_t j = 0; j < nb; j++) {
+            jpl_err rc = OPS[b[j].idx]->apply(&b[j].kv, &c->v[k], e);
+            if (rc != JPL_OK) {
+                jpl_error_prefix(e, "projection %s at seq %llu", OPS[b[j].idx]->name,
+                                 (unsigned long long)c->v[k].seq);
+                return rc;
+            }
         }
     }
-    /* a synced write makes everything written before it durable (one WAL) */
+    return JPL_OK;
+}
+
+/* Applies the whole log, as the producer decodes it, to every build; reports progress. */
+static jpl_err apply_log(feed *f, build *b, size_t nb, const jpl_replay_opts *o, jpl_error *e)
+{
+    jpl_err rc = JPL_OK;
+    uint64_t done = 0;
+    double t0 = now_s(), last = t0;
+    const chunk *c;
+    while (rc == JPL_OK && (c = feed_next(f)) != NULL) {
+        rc = apply_chunk(b, nb, c, e);
+        done += c->n;
+        feed_release(f);
+        double t = now_s();
+        if (rc == JPL_OK && o->progress != NULL && t - last >= 0.25) {
+            o->progress(o->progress_ctx, done, f->size, t - t0);
+            last = t;
+        }
+    }
+    if (rc == JPL_OK && o->progress != NULL && done == f->size)
+        o->progress(o->progress_ctx, done, f->size, now_s() - t0);
+    return rc;
+}
+
+static jpl_err feed_init(feed *f, jpl_store *s, uint64_t size, jpl_error *e)
+{
+    memset(f, 0, sizeof *f);
+    f->store = s;
+    f->size = size;
+    for (int i = 0; i < FEED_SLOTS; i++)
+        if ((f->slot[i].arena = jpl_codec_arena_new()) == NULL)
+            return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    return JPL_OK;
+}
+
+static void feed_destroy(feed *f)
+{
+    for (int i = 0; i < FEED_SLOTS; i++)
+        jpl_codec_arena_free(f->slot[i].arena);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+}
+
+/* Decodes the log in a second thread and applies it, in this one, to every build. */
+static jpl_err build_states(jpl_store *s, build *b, size_t nb, const jpl_replay_opts *o,
+                            uint64_t size, jpl_error *e)
+{
+    feed *f = malloc(sizeof *f);
+    if (f == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    jpl_err rc = feed_init(f, s, size, e);
+    pthread_t th;
+    bool started = rc == JPL_OK && pthread_create(&th, NULL, produce, f) == 0;
+    if (rc == JPL_OK && !started)
+        rc = jpl_fail(e, JPL_ERR_INTERNAL, "cannot start the decoding thread");
+    if (rc == JPL_OK)
+        rc = apply_log(f, b, nb, o, e);
+    if (started) {
+        feed_stop(f); /* a producer waiting for a slot after a failure gives up */
+        pthread_join(th, NULL);
+    }
+    if (rc == JPL_OK && f->rc != JPL_OK) {
+        rc = f->rc;
+        if (e != NULL)
+            *e = f->err;
+    }
+    feed_destroy(f);
+    free(f);
+    return rc;
+}
+
+/* Digests the live generations (a thread of its own: it needs no replay result). */
+typedef struct {
+    jpl_store *store;
+    build *b;
+    size_t nb;
+} live_job;
+
+static void *digest_live(void *arg)
+{
+    live_job *j = arg;
+    for (size_t i = 0; i < j->nb; i++) {
+        build *x = &j->b[i];
+        jpl_replay_result *r = &x->res;
+        x->live_rc = JPL_OK;
+        if (x->old_cf < 0)
+            continue;
+        x->live_rc = read_applied(j->store, x->old_cf, &r->live_applied, &x->live_err);
+        if (x->live_rc == JPL_OK)
+            x->live_rc = digest_cf(j->store, x->old_cf, r->live_digest, &x->live_err);
+    }
+    return NULL;
+}
+
+/* Where the walk of a new state goes: the digest, and the table file unless checking. */
+typedef struct {
+    digester d;
+    jpl_sst *sst;
+} sink;
+
+static jpl_err sink_row(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+                        jpl_error *e)
+{
+    sink *sk = ctx;
+    digest_record(&sk->d, k, klen, v, vlen);
+    return sk->sst != NULL ? jpl_sst_put(sk->sst, k, klen, v, vlen, e) : JPL_OK;
+}
+
+/* Writes build x's state (with '#applied' = size) into its new family and digests it; the
+ * digest of the rows in key order is the digest of the family (digest_cf). */
+static jpl_err finish_one(jpl_store *s, build *x, uint64_t size, jpl_error *e)
+{
+    uint8_t v[8];
+    jpl_put_u64be(v, size);
+    jpl_err rc = pkv_put(&x->kv, PROJ_APPLIED_KEY, strlen(PROJ_APPLIED_KEY), v, 8, e);
+    sink sk = {.d = {.buf = malloc(DIGEST_CHUNK)}};
+    if (rc == JPL_OK && sk.d.buf == NULL)
+        rc = jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    if (rc == JPL_OK && x->new_cf >= 0)
+        rc = jpl_sst_new(s, x->new_cf, &sk.sst, e);
+    if (rc == JPL_OK)
+        rc = pkv_replay_walk(&x->kv, sink_row, &sk, e);
+    digest_flush(&sk.d);
+    memcpy(x->res.digest, sk.d.h, sizeof sk.d.h);
+    if (rc == JPL_OK && sk.sst != NULL)
+        rc = jpl_sst_ingest(sk.sst, e);
+    jpl_sst_free(sk.sst);
+    free(sk.d.buf);
+    pmap_free(x->kv.map);
+    prows_free(x->kv.rows);
+    x->kv.map = NULL;
+    x->kv.rows = NULL;
+    return rc;
+}
+
+typedef struct {
+    pthread_mutex_t mu;
+    jpl_store *store;
+    build *b;
+    size_t nb, next;
+    uint64_t size;
+} finish_job;
+
+static void *finish_some(void *arg)
+{
+    finish_job *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->mu);
+        /* from the last (trail, the largest state) so that the two threads end together */
+        build *x = j->next < j->nb ? &j->b[j->nb - 1 - j->next++] : NULL;
+        pthread_mutex_unlock(&j->mu);
+        if (x == NULL)
+            return NULL;
+        x->rc = finish_one(j->store, x, j->size, &x->err);
+    }
+}
+
+/* Finishes every build, two at a time. */
+static void finish_all(jpl_store *s, build *b, size_t nb, uint64_t size)
+{
+    finish_job j = {.store = s, .b = b, .nb = nb, .size = size};
+    pthread_mutex_init(&j.mu, NULL);
+    pthread_t th;
+    bool started = nb > 1 && pthread_create(&th, NULL, finish_some, &j) == 0;
+    finish_some(&j);
+    if (started)
+        pthread_join(th, NULL);
+    pthread_mutex_destroy(&j.mu);
+}
+
+static jpl_err run_replay(jpl_store *s, build *b, size_t nb, const jpl_replay_opts *o,
+                          uint64_t size, jpl_error *e)
+{
+    jpl_err rc = JPL_OK;
+    for (size_t j = 0; rc == JPL_OK && j < nb; j++) {
+        /* each projection keeps about one readable key per log entry */
+        b[j].kv = (pkv){.mode = PKV_REPLAY, .store = s, .map = pmap_new(size), .rows = prows_new()};
+        if (b[j].kv.map == NULL || b[j].kv.rows == NULL)
+            rc = jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    }
+    live_job lj = {.store = s, .b = b, .nb = nb};
+    pthread_t th;
+    bool started = rc == JPL_OK && pthread_create(&th, NULL, digest_live, &lj) == 0;
+    if (rc == JPL_OK)
+        rc = build_states(s, b, nb, o, size, e);
+    if (rc == JPL_OK)
+        finish_all(s, b, nb, size);
+    if (started)
+        pthread_join(th, NULL);
+    else if (rc == JPL_OK)
+        digest_live(&lj); /* no thread: digest here */
+    for (size_t j = 0; j < nb; j++) {
+        pmap_free(b[j].kv.map);
+        prows_free(b[j].kv.rows);
+        b[j].kv.map = NULL;
+        b[j].kv.rows = NULL;
+    }
+    for (size_t j = 0; rc == JPL_OK && j < nb; j++) {
+        jpl_err brc = b[j].rc != JPL_OK ? b[j].rc : b[j].live_rc;
+        if (brc != JPL_OK && e != NULL)
+            *e = b[j].rc != JPL_OK ? b[j].err : b[j].live_err;
+        rc = brc;
+    }
+    for (size_t j = 0; rc == JPL_OK && j < nb; j++) {
+        jpl_replay_result *r = &b[j].res;
+        snprintf(r->name, sizeof r->name, "%s", jpl_projection_names[b[j].idx]);
+        r->applied = size;
+        r->generation = b[j].new_gen;
+        r->had_live = b[j].old_cf >= 0;
+        r->match = r->had_live && r->live_applied == r->applied &&
+                   memcmp(r->digest, r->live_digest, JPL_SHA256_LEN) == 0;
+    }
+    return rc;
+}
+
+/* Sets up build x for projection i: its live family if any, and (unless checking) a new one. */
+static jpl_err prepare_build(jpl_store *s, int meta, int i, bool check, build *x, jpl_error *e)
+{
+    char fam[64];
+    x->idx = i;
+    x->old_cf = -1;
+    x->new_cf = -1;
+    jpl_err rc = live_generation(s, meta, i, &x->old_gen, e);
+    if (rc == JPL_OK && x->old_gen != 0) {
+        family_name(fam, sizeof fam, i, x->old_gen);
+        rc = jpl_store_cf(s, fam, false, &x->old_cf, e);
+    }
+    x->new_gen = x->old_gen + 1;
+    family_name(fam, sizeof fam, i, x->new_gen);
+    if (rc == JPL_OK && !check)
+        rc = jpl_store_cf(s, fam, true, &x->new_cf, e);
+    return rc;
+}
+
+/* Points p.meta at every new generation in one synced write (the switch). */
+static jpl_err switch_live(jpl_store *s, int meta, const build *b, size_t nb, jpl_error *e)
+{
     jpl_batch *sb = jpl_batch_new();
     if (sb == NULL)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
-    put_applied(sb, s, b[0].new_cf, size);
+    for (size_t j = 0; j < nb; j++) {
+        uint8_t v[8];
+        const char *name = jpl_projection_names[b[j].idx];
+        jpl_put_u64be(v, b[j].new_gen);
+        jpl_batch_put(sb, s, meta, name, strlen(name), v, 8);
+    }
     jpl_err rc = jpl_store_write(s, sb, true, e);
     jpl_batch_free(sb);
     return rc;
@@ -582,63 +869,36 @@ jpl_err jpl_projections_replay(jpl_ledger *l, const jpl_replay_opts *opts,
 {
     jpl_replay_opts o = opts ? *opts : (jpl_replay_opts){0};
     jpl_store *s = jpl_ledger_store(l);
+    if (o.only != NULL && proj_index(o.only) < 0)
+        return jpl_fail(e, JPL_ERR_NOT_FOUND, "no projection called '%s' (balances, units, trail)",
+                        o.only);
     build *b = calloc(JPL_PROJ_COUNT, sizeof *b);
     size_t nb = 0;
     if (b == NULL)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
-    if (o.only != NULL && proj_index(o.only) < 0) {
-        free(b);
-        return jpl_fail(e, JPL_ERR_NOT_FOUND, "no projection called '%s' (balances, units, trail)",
-                        o.only);
-    }
     int meta = 0;
     jpl_err rc = jpl_store_cf(s, META_CF, true, &meta, e);
     if (rc == JPL_OK)
         rc = drop_leftovers(s, meta, e);
-    uint64_t size = jpl_ledger_size(l);
-    for (int i = 0; rc == JPL_OK && i < JPL_PROJ_COUNT; i++) {
-        if (o.only != NULL && strcmp(o.only, jpl_projection_names[i]) != 0)
-            continue;
-        build *x = &b[nb++];
-        x->idx = i;
-        x->old_cf = -1;
-        rc = live_generation(s, meta, i, &x->old_gen, e);
-        char fam[64];
-        if (rc == JPL_OK && x->old_gen != 0) {
-            family_name(fam, sizeof fam, i, x->old_gen);
-            rc = jpl_store_cf(s, fam, false, &x->old_cf, e);
-        }
-        x->new_gen = x->old_gen + 1;
-        family_name(fam, sizeof fam, i, x->new_gen);
-        if (rc == JPL_OK)
-            rc = jpl_store_cf(s, fam, true, &x->new_cf, e);
-        x->kv = (pkv){.mode = PKV_REPLAY, .store = s, .cf = x->new_cf};
-    }
     if (rc == JPL_OK)
-        rc = build_all(s, b, nb, &o, size, e);
+        rc = jpl_store_bulk_clean(s, e);
+    uint64_t size = jpl_ledger_size(l);
+    for (int i = 0; rc == JPL_OK && i < JPL_PROJ_COUNT; i++)
+        if (o.only == NULL || strcmp(o.only, jpl_projection_names[i]) == 0)
+            rc = prepare_build(s, meta, i, o.check, &b[nb++], e);
+    if (rc == JPL_OK)
+        rc = run_replay(s, b, nb, &o, size, e);
     for (size_t j = 0; rc == JPL_OK && j < nb; j++)
         results[j] = b[j].res;
-    if (rc == JPL_OK && !o.check) {
-        /* the switch: one synced write of every pointer */
-        jpl_batch *sb = jpl_batch_new();
-        if (sb == NULL)
-            rc = jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
-        for (size_t j = 0; sb != NULL && j < nb; j++) {
-            uint8_t v[8];
-            const char *name = jpl_projection_names[b[j].idx];
-            jpl_put_u64be(v, b[j].new_gen);
-            jpl_batch_put(sb, s, meta, name, strlen(name), v, 8);
-        }
-        if (sb != NULL)
-            rc = jpl_store_write(s, sb, true, e);
-        jpl_batch_free(sb);
-    }
+    if (rc == JPL_OK && !o.check)
+        rc = switch_live(s, meta, b, nb, e);
     /* drop what is no longer live: the old generation after a switch, the new one after a
-     * check or a failure */
+     * failure (a check builds none) */
     for (size_t j = 0; j < nb; j++) {
-        bool drop_new = rc != JPL_OK || o.check;
-        int cf = drop_new ? b[j].new_cf : b[j].old_cf;
+        int cf = rc != JPL_OK ? b[j].new_cf : b[j].old_cf;
         jpl_error de = {0};
+        if (o.check && rc == JPL_OK)
+            continue;
         if (cf >= JPL_CF__CORE_COUNT && jpl_store_cf_drop(s, cf, &de) != JPL_OK && rc == JPL_OK)
             rc = jpl_fail(e, de.code, "%s", de.msg);
     }

@@ -18,6 +18,7 @@
 /* ---- key-value access of one projection family ---- */
 
 typedef struct pmap pmap;
+typedef struct prows prows;
 
 typedef enum {
     PKV_LIVE = 0,   /* through an indexed batch (reads see the batch, then the database) */
@@ -29,11 +30,10 @@ typedef struct {
     pkv_mode mode;
     jpl_store *store;
     int cf;
-    jpl_batch *batch;       /* live: the writer's batch */
-    jpl_plain_batch *plain; /* replay: where emitted rows go */
-    pmap *map;              /* replay: readable state */
-    uint8_t *last;          /* live: the value returned by the last get (freed by the next) */
-    uint64_t emitted;       /* replay: rows in batch since the last flush */
+    jpl_batch *batch; /* live: the writer's batch */
+    prows *rows;      /* replay: emitted rows */
+    pmap *map;        /* replay: readable state */
+    uint8_t *last;    /* live: the value returned by the last get (freed by the next) */
 } pkv;
 
 /* Reads key; *v is borrowed until the next call on kv. JPL_ERR_NOT_FOUND if absent. */
@@ -46,11 +46,19 @@ jpl_err pkv_del(pkv *kv, const void *k, size_t klen, jpl_error *e);
 jpl_err pkv_emit(pkv *kv, const void *k, size_t klen, const void *v, size_t vlen, jpl_error *e);
 void pkv_release(pkv *kv);
 
-pmap *pmap_new(void);
+/* A map sized for about expect keys (it grows beyond). */
+pmap *pmap_new(size_t expect);
 void pmap_free(pmap *m);
-/* Writes every live entry of m in key order into cf (batches of a few thousand, unsynced). */
-jpl_err pmap_flush_sorted(pmap *m, jpl_store *s, int cf, jpl_error *e);
 size_t pmap_count(const pmap *m);
+prows *prows_new(void);
+void prows_free(prows *r);
+
+/* Replay: calls fn for every row of the state (map and emitted rows) in key order, one call per
+ * key (an emitted key written twice gives its last value). fn's error stops the walk. The
+ * state is not changed. */
+typedef jpl_err (*pkv_row_fn)(void *ctx, const uint8_t *k, size_t klen, const uint8_t *v,
+                              size_t vlen, jpl_error *e);
+jpl_err pkv_replay_walk(pkv *kv, pkv_row_fn fn, void *ctx, jpl_error *e);
 
 /* ---- one projection ---- */
 

@@ -64,9 +64,10 @@ static jpl_err credit_add(pkv *kv, uint32_t year, const char *nip, const char *u
     size_t klen = key_year_nip(k, year, nip);
     const uint8_t *v = NULL;
     size_t vlen = 0;
-    credits *c = calloc(1, sizeof *c);
+    credits *c = malloc(sizeof *c); /* only the first n rows are ever read */
     if (c == NULL)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    c->n = 0;
     jpl_err rc = pkv_get(kv, k, klen, &v, &vlen, e);
     if (rc == JPL_OK)
         rc = decode_credits(v, vlen, c, e);

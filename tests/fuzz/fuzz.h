@@ -42,7 +42,8 @@ bool fuzz_wire_strings_clean(const ProtobufCMessageDescriptor *d, const uint8_t 
 /*
  * Decodes buf[0..len) as an event and, if the codec accepts it, checks: a 16-byte id and a body;
  * no NUL inside a string on the wire (see above); and that re-encoding is a fixed point
- * (encode(decode(encode(decode(x)))) == encode(decode(x))). Frees everything.
+ * (encode(decode(encode(decode(x)))) == encode(decode(x))); and, accepted or not, that decoding
+ * into an arena gives the same verdict, error and encoding. Frees everything.
  */
 void fuzz_check_event_bytes(const uint8_t *buf, size_t len);
 

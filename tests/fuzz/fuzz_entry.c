@@ -1,8 +1,9 @@
 /*
  * Fuzzes jpl_codec_entry_decode (a stored LogEntry, as read back from the log, an export or a
  * replica): decode, then the envelope's event (with the checks of fuzz_check_event_bytes) and its
- * signature. Checks typed errors, the envelope's fixed lengths and a stable canonical
- * re-encoding that keeps seq, time and the signed bytes. Corpus: tests/fuzz/corpus/entry/.
+ * signature. Checks typed errors, the envelope's fixed lengths, a stable canonical re-encoding
+ * that keeps seq, time and the signed bytes, and that decoding into an arena (what replay does)
+ * gives the same verdict and fields. Corpus: tests/fuzz/corpus/entry/.
  */
 #include "fuzz.h"
 
@@ -17,6 +18,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Jpl__LogEntry *entry = NULL, *entry2 = NULL;
     jpl_error e = {0};
     jpl_err rc = jpl_codec_entry_decode(data, size, &entry, &e);
+    /* the arena decoder (replay's) agrees: verdict, error and fields */
+    jpl_codec_arena *a = jpl_codec_arena_new();
+    FUZZ_CHECK(a != NULL);
+    Jpl__LogEntry *ae = NULL;
+    jpl_error ee = {0};
+    FUZZ_CHECK(jpl_codec_entry_decode_in(a, data, size, &ae, &ee) == rc);
+    FUZZ_CHECK(ee.code == e.code && strcmp(ee.msg, e.msg) == 0);
+    if (rc == JPL_OK)
+        FUZZ_CHECK(ae->seq == entry->seq && ae->recorded_at_ms == entry->recorded_at_ms &&
+                   ae->envelope->event.len == entry->envelope->event.len &&
+                   (ae->envelope->event.len == 0 ||
+                    memcmp(ae->envelope->event.data, entry->envelope->event.data,
+                           ae->envelope->event.len) == 0));
+    jpl_codec_arena_free(a);
     if (rc != JPL_OK) {
         FUZZ_CHECK(entry == NULL);
         FUZZ_CHECK(e.code == rc && e.msg[0] != '\0');

@@ -87,11 +87,35 @@ bool fuzz_wire_strings_clean(const ProtobufCMessageDescriptor *d, const uint8_t 
     return walk(d, buf, len, 0);
 }
 
+/* The arena decoder (replay's) gives the verdict and error of the malloc one, and an
+ * accepted event encodes to the same bytes. */
+static void check_event_arena(const uint8_t *buf, size_t len, jpl_err want, const jpl_error *we,
+                              const Jpl__Event *ev)
+{
+    jpl_codec_arena *a = jpl_codec_arena_new();
+    FUZZ_CHECK(a != NULL);
+    Jpl__Event *x = NULL;
+    jpl_error e = {0};
+    jpl_err rc = jpl_codec_event_decode_in(a, buf, len, &x, &e);
+    FUZZ_CHECK(rc == want && e.code == we->code && strcmp(e.msg, we->msg) == 0);
+    if (rc == JPL_OK) {
+        uint8_t *b1 = NULL, *b2 = NULL;
+        size_t n1 = 0, n2 = 0;
+        jpl_err r1 = jpl_codec_event_encode(ev, &b1, &n1, NULL);
+        FUZZ_CHECK(jpl_codec_event_encode(x, &b2, &n2, NULL) == r1);
+        FUZZ_CHECK(r1 != JPL_OK || (n1 == n2 && memcmp(b1, b2, n1) == 0));
+        free(b1);
+        free(b2);
+    }
+    jpl_codec_arena_free(a);
+}
+
 void fuzz_check_event_bytes(const uint8_t *buf, size_t len)
 {
     Jpl__Event *ev = NULL, *ev2 = NULL;
     jpl_error e = {0};
     jpl_err rc = jpl_codec_event_decode(buf, len, &ev, &e);
+    check_event_arena(buf, len, rc, &e, ev);
     if (rc != JPL_OK) {
         FUZZ_CHECK(ev == NULL);
         FUZZ_CHECK(e.code == rc && e.msg[0] != '\0');

@@ -42,6 +42,25 @@ void jpl_codec_entry_free(Jpl__LogEntry *entry);
 jpl_err jpl_codec_entry_encode(const Jpl__LogEntry *entry, uint8_t **buf_out, size_t *len_out,
                                jpl_error *e);
 
+/* An arena to decode many messages in a row without a malloc per field (projection replay).
+ * Messages decoded into it live until jpl_codec_arena_reset or _free; never pass them to the
+ * matching _free function. Not thread-safe: one arena per thread. */
+typedef struct jpl_codec_arena jpl_codec_arena;
+/* NULL if out of memory. */
+jpl_codec_arena *jpl_codec_arena_new(void);
+/* Frees every message decoded into a since the last reset (keeps one block for reuse). */
+void jpl_codec_arena_reset(jpl_codec_arena *a);
+/* A copy of len bytes that lives in a (NULL if out of memory). */
+const uint8_t *jpl_codec_arena_copy(jpl_codec_arena *a, const uint8_t *bytes, size_t len);
+/* Frees a and everything decoded into it; accepts NULL. */
+void jpl_codec_arena_free(jpl_codec_arena *a);
+/* jpl_codec_entry_decode and jpl_codec_event_decode into a: the same checks and the same
+ * errors (plus JPL_ERR_INTERNAL if memory runs out); *out lives in a. */
+jpl_err jpl_codec_entry_decode_in(jpl_codec_arena *a, const uint8_t *buf, size_t len,
+                                  Jpl__LogEntry **out, jpl_error *e);
+jpl_err jpl_codec_event_decode_in(jpl_codec_arena *a, const uint8_t *buf, size_t len,
+                                  Jpl__Event **out, jpl_error *e);
+
 /* API envelopes (schemas/api.proto). Decoded messages are freed with the matching _free. */
 jpl_err jpl_codec_request_decode(const uint8_t *buf, size_t len, Jpl__Request **out, jpl_error *e);
 void jpl_codec_request_free(Jpl__Request *r);

@@ -125,4 +125,22 @@ uint64_t jpl_get_u64be(const uint8_t in[8]);
 void jpl_put_u32be(uint8_t out[4], uint32_t v);
 uint32_t jpl_get_u32be(const uint8_t in[4]);
 
+/* Bulk load of a family from keys in strictly increasing order: a sorted table file written
+ * beside the database (DIR/bulk/) and ingested whole, without WAL or memtable. Nothing of it is
+ * visible in the family before jpl_sst_ingest succeeds, and ingestion is atomic; a crash
+ * leaves at most a stray file, which jpl_store_bulk_clean removes. One load per family at a
+ * time. */
+typedef struct jpl_sst jpl_sst;
+/* Starts a load into cf (write mode only). *out is freed with jpl_sst_free. */
+jpl_err jpl_sst_new(jpl_store *s, int cf, jpl_sst **out, jpl_error *e);
+/* Adds a row; its key must be greater than the previous one (JPL_ERR_INTERNAL otherwise). */
+jpl_err jpl_sst_put(jpl_sst *t, const void *key, size_t klen, const void *val, size_t vlen,
+                    jpl_error *e);
+/* Finishes the file (synced) and ingests it into the family; at least one row is needed. */
+jpl_err jpl_sst_ingest(jpl_sst *t, jpl_error *e);
+/* Frees t, removing its file unless it was ingested; accepts NULL. */
+void jpl_sst_free(jpl_sst *t);
+/* Removes the files of loads that were interrupted (a crash); call when no load runs. */
+jpl_err jpl_store_bulk_clean(jpl_store *s, jpl_error *e);
+
 #endif

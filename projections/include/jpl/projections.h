@@ -98,10 +98,11 @@ typedef struct {
  * crash before that leaves the live state untouched (the half-built families are dropped at the
  * next attach or replay). results (JPL_PROJ_COUNT, caller-owned) get one entry per projection
  * replayed; *n_out says how many. Errors: JPL_ERR_NOT_FOUND for an unknown name, store errors,
- * JPL_ERR_CORRUPT for an entry that does not decode. A digest mismatch is not an error here
- * (see result.match). Each projection is built in its own thread; the ledger must not be
- * appended to meanwhile (the CLI holds the database lock). After a switch, a jpl_projections
- * attached to this ledger before the call is stale: attach again.
+ * JPL_ERR_CORRUPT for an entry that does not decode or is missing. A digest mismatch is not an
+ * error here (see result.match). The log is scanned and decoded once, in a thread of its own,
+ * and the new states are written as table files ingested whole (check: nothing is written); the
+ * ledger must not be appended to meanwhile (the CLI holds the database lock). After a switch, a
+ * jpl_projections attached to this ledger before the call is stale: attach again.
  */
 jpl_err jpl_projections_replay(jpl_ledger *l, const jpl_replay_opts *opts,
                                jpl_replay_result *results, size_t *n_out, jpl_error *e);
