@@ -6,6 +6,8 @@
  */
 #include "overlay.h"
 
+#include "jpl/store.h"
+
 #include <stdlib.h>
 #include <string.h>
 

@@ -61,7 +61,4 @@ void jpl_overlay_discard(jpl_overlay *o);
  * writes. */
 void jpl_overlay_forget(jpl_overlay *o);
 
-/* FNV-1a with a final mix: a 32-bit hash of n bytes for in-memory tables. */
-uint32_t jpl_hash_bytes(const void *p, size_t n);
-
 #endif

@@ -507,48 +507,6 @@ jpl_err jpl_store_write(jpl_store *s, jpl_batch *b, bool sync, jpl_error *e)
     return JPL_OK;
 }
 
-struct jpl_plain_batch {
-    rocksdb_writebatch_t *wb;
-};
-
-jpl_plain_batch *jpl_plain_batch_new(void)
-{
-    jpl_plain_batch *b = calloc(1, sizeof *b);
-    if (b == NULL)
-        return NULL;
-    b->wb = rocksdb_writebatch_create();
-    return b;
-}
-
-void jpl_plain_batch_free(jpl_plain_batch *b)
-{
-    if (b == NULL)
-        return;
-    rocksdb_writebatch_destroy(b->wb);
-    free(b);
-}
-
-void jpl_plain_batch_put(jpl_plain_batch *b, jpl_store *s, int cf, const void *key, size_t klen,
-                         const void *val, size_t vlen)
-{
-    rocksdb_writebatch_put_cf(b->wb, s->cfs[cf], key, klen, val, vlen);
-}
-
-int jpl_plain_batch_count(jpl_plain_batch *b)
-{
-    return rocksdb_writebatch_count(b->wb);
-}
-
-jpl_err jpl_store_write_plain(jpl_store *s, jpl_plain_batch *b, bool sync, jpl_error *e)
-{
-    char *err = NULL;
-    rocksdb_write(s->db, sync ? s->wopts_sync : s->wopts_nosync, b->wb, &err);
-    rocksdb_writebatch_clear(b->wb);
-    if (err != NULL)
-        return rocks_fail(e, err, "write");
-    return JPL_OK;
-}
-
 jpl_iter *jpl_store_iter(jpl_store *s, int cf, const void *start, size_t slen)
 {
     jpl_iter *it = calloc(1, sizeof *it);

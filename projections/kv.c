@@ -79,20 +79,6 @@ struct pmap {
     parena mem;
 };
 
-static uint32_t hash_bytes(const uint8_t *p, size_t n)
-{
-    /* FNV-1a, 32 bit, then a final mix so low bits depend on every byte */
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 16777619u;
-    }
-    h ^= h >> 15;
-    h *= 0x2c1b3c6dU;
-    h ^= h >> 12;
-    return h;
-}
-
 #define MAP_MIN_SLOTS 1024
 #define MAP_MAX_PRESIZE (1u << 22)
 
@@ -201,7 +187,7 @@ static bool map_put(pmap *m, const uint8_t *k, size_t klen, const uint8_t *v, si
         return false;
     if ((m->used + 1) * 10 > m->cap * 7 && !grow(m))
         return false;
-    uint32_t h = hash_bytes(k, klen);
+    uint32_t h = jpl_hash_bytes(k, klen);
     bool found = false;
     slot *s = find(m, k, klen, h, &found);
     bool same = s->kv != NULL && s->klen == klen && s->hash == h && memcmp(s->kv, k, klen) == 0;
@@ -377,7 +363,7 @@ jpl_err pkv_get(pkv *kv, const void *k, size_t klen, const uint8_t **v, size_t *
 {
     if (kv->mode == PKV_REPLAY) {
         bool found = false;
-        slot *s = find(kv->map, k, klen, hash_bytes(k, klen), &found);
+        slot *s = find(kv->map, k, klen, jpl_hash_bytes(k, klen), &found);
         if (!found)
             return JPL_ERR_NOT_FOUND;
         *v = s->kv + s->klen;
@@ -418,7 +404,7 @@ jpl_err pkv_del(pkv *kv, const void *k, size_t klen, jpl_error *e)
         return jpl_fail(e, JPL_ERR_INTERNAL, "write through a read-only projection view");
     if (kv->mode == PKV_REPLAY) {
         bool found = false;
-        slot *s = find(kv->map, k, klen, hash_bytes(k, klen), &found);
+        slot *s = find(kv->map, k, klen, jpl_hash_bytes(k, klen), &found);
         if (found) {
             s->dead = true;
             kv->map->live--;

@@ -90,17 +90,6 @@ jpl_err jpl_batch_rollback(jpl_batch *b, jpl_error *e);
 /* Commits the batch atomically (with sync the WAL is fsynced before return) and empties it. */
 jpl_err jpl_store_write(jpl_store *s, jpl_batch *b, bool sync, jpl_error *e);
 
-/* A plain write batch for bulk loads (projection replay): no read-through index, so cheaper
- * per put than jpl_batch; it cannot be read before it is written. */
-typedef struct jpl_plain_batch jpl_plain_batch;
-jpl_plain_batch *jpl_plain_batch_new(void);
-void jpl_plain_batch_free(jpl_plain_batch *b);
-void jpl_plain_batch_put(jpl_plain_batch *b, jpl_store *s, int cf, const void *key, size_t klen,
-                         const void *val, size_t vlen);
-int jpl_plain_batch_count(jpl_plain_batch *b);
-/* Commits b atomically (synced WAL if sync) and empties it. */
-jpl_err jpl_store_write_plain(jpl_store *s, jpl_plain_batch *b, bool sync, jpl_error *e);
-
 /* Forward iterator over cf starting at the first key >= start (NULL: first key). */
 jpl_iter *jpl_store_iter(jpl_store *s, int cf, const void *start, size_t slen);
 bool jpl_iter_valid(const jpl_iter *it);
@@ -118,6 +107,9 @@ void jpl_iter_free(jpl_iter *it);
  * (bit cf: callers that read those families in full themselves), so that RocksDB checks every
  * block's checksum; JPL_ERR_CORRUPT names the family that fails. */
 jpl_err jpl_store_check_all(jpl_store *s, uint64_t skip_mask, jpl_error *e);
+
+/* FNV-1a with a final mix: a 32-bit hash of n bytes, for in-memory tables of keys. */
+uint32_t jpl_hash_bytes(const void *p, size_t n);
 
 /* Big-endian helpers for keys and values. */
 void jpl_put_u64be(uint8_t out[8], uint64_t v);
