@@ -1,6 +1,6 @@
 /*
  * Internals of the projections library: the key-value abstraction every projection's apply code
- * writes through (live: the writer's indexed batch; replay: an in-memory map plus a stream of
+ * writes through (live: the writer's write batch; replay: an in-memory map plus a stream of
  * write-only rows), the ops table of one projection, and helpers shared by the projections
  * (WIB years, the employee history, the policy table, value encoding). Not installed.
  */
@@ -21,7 +21,7 @@ typedef struct pmap pmap;
 typedef struct prows prows;
 
 typedef enum {
-    PKV_LIVE = 0,   /* through an indexed batch (reads see the batch, then the database) */
+    PKV_LIVE = 0,   /* through the writer's batch (reads see the batch, then the database) */
     PKV_REPLAY = 1, /* in-memory map + emitted rows */
     PKV_READ = 2,   /* queries: straight database reads */
 } pkv_mode;

@@ -1,7 +1,7 @@
 /*
  * The key-value layer the projections' apply code writes through (see internal.h).
  *
- * Live: reads and writes go through the writer's indexed batch on the projection's family, so
+ * Live: reads and writes go through the writer's write batch on the projection's family, so
  * they commit (or roll back) with the entries they come from. Replay: readable state sits in an
  * in-memory hash map (no RocksDB read per event) and write-only rows (pkv_emit) are appended to
  * a buffer; at the end both are sorted and walked together in key order (the engine writes that
