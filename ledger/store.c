@@ -107,6 +107,11 @@ static rocksdb_options_t *make_options(rocksdb_block_based_table_options_t **tab
      * (new event ids, first rows) skip the skip list */
     rocksdb_options_set_memtable_prefix_bloom_size_ratio(o, 0.05);
     rocksdb_options_set_memtable_whole_key_filtering(o, 1);
+    /* the log, the tree and most projection rows are written once and read rarely: let level 0
+     * collect more files before compacting (fewer rewrites; point reads pass bloom filters) */
+    rocksdb_options_set_level0_file_num_compaction_trigger(o, 12);
+    rocksdb_options_set_level0_slowdown_writes_trigger(o, 24);
+    rocksdb_options_set_level0_stop_writes_trigger(o, 36);
     /* bounds the log a crashed writer replays: families with few writes get flushed too */
     rocksdb_options_set_max_total_wal_size(o, (uint64_t)256 << 20);
     /* RocksDB's own info log: one per open otherwise, kept forever */
