@@ -578,6 +578,22 @@ jpl_err jpl_verifier_advance(jpl_verifier *vf, jpl_ledger *l, uint64_t to,
     return advance(vf, l, to, false, progress, pctx, e);
 }
 
+typedef struct {
+    jpl_store *s;
+    pthread_t tid;
+    jpl_err rc;
+    jpl_error err;
+} block_check;
+
+static void *check_blocks(void *arg)
+{
+    block_check *bc = arg;
+    jpl_thread_name("jpl-verify-blk");
+    bc->rc = jpl_store_check_all(
+        bc->s, 1u << JPL_CF_LOG | 1u << JPL_CF_CHECKPOINTS | 1u << JPL_CF_TREE, &bc->err);
+    return NULL;
+}
+
 jpl_err jpl_verifier_finish(jpl_verifier *vf, jpl_ledger *l, jpl_verify_progress_fn progress,
                             void *pctx, jpl_error *e)
 {
@@ -592,15 +608,23 @@ jpl_err jpl_verifier_finish(jpl_verifier *vf, jpl_ledger *l, jpl_verify_progress
     if (rc == JPL_OK && v->seq > size)
         rc = jpl_fail(e, JPL_ERR_CORRUPT, "the log has %llu entries, fewer than the %llu verified",
                       (unsigned long long)size, (unsigned long long)v->seq);
-    if (rc == JPL_OK)
-        /* the log, checkpoints and tree are read in full by the entry checks */
-        rc =
-            jpl_store_check_all(jpl_ledger_store(l),
-                                1u << JPL_CF_LOG | 1u << JPL_CF_CHECKPOINTS | 1u << JPL_CF_TREE, e);
+    /* the block checksums of the other families are read beside the entry checks (the log,
+     * checkpoints and tree are read in full by those) */
+    block_check bc = {.s = jpl_ledger_store(l)};
+    bool bc_started = rc == JPL_OK && pthread_create(&bc.tid, NULL, check_blocks, &bc) == 0;
+    if (rc == JPL_OK && !bc_started)
+        check_blocks(&bc);
     vf->seconds += now_s() - t0;
     if (rc == JPL_OK)
         rc = advance(vf, l, size, true, progress, pctx, e);
     t0 = now_s();
+    if (bc_started)
+        pthread_join(bc.tid, NULL);
+    if (rc == JPL_OK && bc.rc != JPL_OK) {
+        rc = bc.rc;
+        if (e != NULL)
+            *e = bc.err;
+    }
     if (rc == JPL_OK && vf->at != l)
         rc = open_iterators(vf, l, e); /* nothing was left to check: still look past the end */
     if (rc == JPL_OK && jpl_iter_valid(vf->log_it)) {

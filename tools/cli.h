@@ -31,7 +31,8 @@ int cli_usage_error(const char *cmd, const char *what);
 /* Shared output of read and prove (local and remote): the read --json object of one stored
  * entry (NULL and *rc set on a decode failure), its text line, proofs as JSON or text. */
 json_t *entry_json(const uint8_t *bytes, size_t len, jpl_error *e, jpl_err *rc);
-void print_entry_text(json_t *o);
+/* Prints one stored entry: a JSON object (entry_json) or the text line "SEQ TYPE ID NIP". */
+jpl_err print_entry(const uint8_t *bytes, size_t len, bool json, jpl_error *e);
 json_t *path_json(const uint8_t (*path)[32], size_t n);
 void print_proof(json_t *o, bool json);
 json_t *inclusion_json(uint64_t seq, uint64_t size, const uint8_t leaf[32], const uint8_t root[32],

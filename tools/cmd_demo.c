@@ -34,7 +34,7 @@
 
 #define DEMO_CLIENTS 8 /* default: enough requests in flight to keep 2 cores busy */
 #define DEMO_MAX_CLIENTS 16
-#define DEMO_BATCH 250
+#define DEMO_BATCH 500
 #define N_ROLES 5
 
 static const char *const ROLE_NAMES[N_ROLES] = {"hr", "lms", "verifier", "supervisor", "auditor"};

@@ -446,13 +446,36 @@ json_t *entry_json(const uint8_t *bytes, size_t len, jpl_error *e, jpl_err *rc)
     return o;
 }
 
-void print_entry_text(json_t *o)
+/* The text line of an entry, "SEQ TYPE ID NIP", straight from the decoded event (a follower
+ * prints one per entry: no JSON, hashes or base64 to build). */
+static jpl_err print_entry_line(const uint8_t *bytes, size_t len, jpl_error *e)
 {
-    json_t *ev = json_object_get(o, "event");
-    const char *nip = json_string_value(json_object_get(ev, "nip"));
-    printf("%lld %s %s %s\n", (long long)json_integer_value(json_object_get(o, "seq")),
-           json_string_value(json_object_get(ev, "type")),
-           json_string_value(json_object_get(ev, "id")), nip ? nip : "-");
+    Jpl__LogEntry *entry = NULL;
+    Jpl__Event *ev = NULL;
+    jpl_err rc = jpl_codec_entry_decode(bytes, len, &entry, e);
+    if (rc == JPL_OK)
+        rc =
+            jpl_codec_event_decode(entry->envelope->event.data, entry->envelope->event.len, &ev, e);
+    if (rc == JPL_OK) {
+        char id[JPL_UUID_TEXT_LEN + 1];
+        jpl_uuid_format(id, ev->event_id.data);
+        printf("%llu %s %s %s\n", (unsigned long long)entry->seq, jpl_event_type_name(ev), id,
+               ev->nip != NULL && ev->nip[0] != '\0' ? ev->nip : "-");
+    }
+    jpl_codec_event_free(ev);
+    jpl_codec_entry_free(entry);
+    return rc;
+}
+
+jpl_err print_entry(const uint8_t *bytes, size_t len, bool json, jpl_error *e)
+{
+    if (!json)
+        return print_entry_line(bytes, len, e);
+    jpl_err rc = JPL_OK;
+    json_t *o = entry_json(bytes, len, e, &rc);
+    if (o != NULL)
+        cli_print_json(o);
+    return rc;
 }
 
 int cmd_read(int argc, char **argv);
@@ -509,17 +532,12 @@ int cmd_read(int argc, char **argv)
         size_t len = 0;
         jpl_error e = {0};
         jpl_err rc = jpl_ledger_entry(l, seq, &bytes, &len, &e);
-        json_t *o = rc == JPL_OK ? entry_json(bytes, len, &e, &rc) : NULL;
+        if (rc == JPL_OK)
+            rc = print_entry(bytes, len, json, &e);
         free(bytes);
         if (rc != JPL_OK) {
             ret = cli_fail("read", rc, "seq %llu: %s", (unsigned long long)seq, e.msg);
             break;
-        }
-        if (json)
-            cli_print_json(o);
-        else {
-            print_entry_text(o);
-            json_decref(o);
         }
     }
     jpl_ledger_close(l);

@@ -43,16 +43,6 @@ static int read_page(const char *cmd, jpl_client *c, uint64_t from, uint32_t max
     return rc;
 }
 
-static void print_entry(json_t *o, bool json)
-{
-    if (json) {
-        cli_print_json(o);
-    } else {
-        print_entry_text(o);
-        json_decref(o);
-    }
-}
-
 int remote_read(const cli_remote *r, uint64_t from, uint64_t count, bool json)
 {
     jpl_client *c = NULL;
@@ -64,13 +54,10 @@ int remote_read(const cli_remote *r, uint64_t from, uint64_t count, bool json)
         size_t n = ret == JPL_OK ? resp->read_log->n_entries : 0;
         for (size_t i = 0; i < n && ret == JPL_OK; i++) {
             jpl_error e = {0};
-            jpl_err rc = JPL_OK;
-            json_t *o = entry_json(resp->read_log->entries[i].data, resp->read_log->entries[i].len,
-                                   &e, &rc);
-            if (o == NULL)
+            jpl_err rc = print_entry(resp->read_log->entries[i].data,
+                                     resp->read_log->entries[i].len, json, &e);
+            if (rc != JPL_OK)
                 ret = cli_fail("read", rc, "seq %llu: %s", (unsigned long long)(from + i), e.msg);
-            else
-                print_entry(o, json);
         }
         jpl_codec_response_free(resp);
         if (n == 0)
@@ -321,11 +308,17 @@ static int deliver(follower *f, const uint8_t *bytes, size_t len, const char *to
     if (wanted(f, topic)) {
         jpl_error e = {0};
         jpl_err rc = JPL_OK;
-        json_t *o = entry_json(bytes, len, &e, &rc);
-        if (o == NULL)
+        if (f->json) {
+            json_t *o = entry_json(bytes, len, &e, &rc);
+            if (o != NULL) {
+                json_object_set_new(o, "topic", json_string(topic));
+                cli_print_json(o);
+            }
+        } else {
+            rc = print_entry(bytes, len, false, &e);
+        }
+        if (rc != JPL_OK)
             return cli_fail("subscribe", rc, "seq %llu: %s", (unsigned long long)f->next, e.msg);
-        json_object_set_new(o, "topic", json_string(topic));
-        print_entry(o, f->json);
         if (f->sync_out)
             f->unsynced++;
         else
