@@ -101,7 +101,11 @@ static rocksdb_options_t *make_options(rocksdb_block_based_table_options_t **tab
     rocksdb_options_t *o = rocksdb_options_create();
     rocksdb_options_increase_parallelism(o, 2);
     rocksdb_options_set_max_open_files(o, 512);
-    rocksdb_options_set_compression(o, rocksdb_lz4_compression);
+    /* level 0 holds what was just flushed and is read soon (verify, replay): not compressed */
+    int per_level[7] = {rocksdb_no_compression,  rocksdb_lz4_compression, rocksdb_lz4_compression,
+                        rocksdb_lz4_compression, rocksdb_lz4_compression, rocksdb_lz4_compression,
+                        rocksdb_lz4_compression};
+    rocksdb_options_set_compression_per_level(o, per_level, 7);
     rocksdb_options_set_paranoid_checks(o, 1);
     /* a bloom filter per memtable: the writer's many lookups of keys that do not exist yet
      * (new event ids, first rows) skip the skip list */
@@ -229,10 +233,10 @@ out:
     return JPL_OK;
 }
 
-/* Writes every family's memtable to a table file, so the next open (read-only opens included)
- * has no write-ahead log to replay. Best effort: on failure the log is replayed instead. */
-static void flush_all(jpl_store *s)
+void jpl_store_flush(jpl_store *s)
 {
+    if (s->read_only)
+        return;
     rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
     rocksdb_flushoptions_set_wait(fo, 1);
     for (int i = 0; i < s->n_cfs; i++) {
@@ -248,8 +252,8 @@ void jpl_store_close(jpl_store *s)
 {
     if (s == NULL)
         return;
-    if (s->db != NULL && !s->read_only)
-        flush_all(s);
+    if (s->db != NULL)
+        jpl_store_flush(s);
     for (int i = 0; i < s->n_cfs; i++) {
         if (s->cfs[i])
             rocksdb_column_family_handle_destroy(s->cfs[i]);

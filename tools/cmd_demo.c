@@ -605,6 +605,11 @@ static int run(demo *d)
         kill(sub, SIGTERM);
         waitpid(sub, NULL, 0);
     }
+    /* the memtables are written out now, while the auditor still uses the other core, instead
+     * of when the server closes the ledger */
+    jpl_ledger *served = atomic_load(&d->served);
+    if (served != NULL)
+        jpl_store_flush(jpl_ledger_store(served));
     stop_auditor(d); /* it reads the served ledger: before the server closes it */
     d->stop = 1;
     pthread_join(d->server_tid, NULL);

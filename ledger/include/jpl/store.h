@@ -48,6 +48,10 @@ typedef enum {
 
 /* Opens the database at path. On success *out owns it; close with jpl_store_close. */
 jpl_err jpl_store_open(const char *path, jpl_store_mode mode, jpl_store **out, jpl_error *e);
+/* Writes every family's memtable to a table file, so that the next open (read-only opens
+ * included) has no write-ahead log to replay; a no-op on a read-only store. Best effort: on
+ * failure the log is replayed instead. Closing a writable store does it too. */
+void jpl_store_flush(jpl_store *s);
 /* Closes and frees; accepts NULL. */
 void jpl_store_close(jpl_store *s);
 
