@@ -466,7 +466,9 @@ static jpl_err start_writer(jpl_ledger *l, jpl_error *e)
     jpl_merkle_reader r = tree_reader(l);
     if ((rc = jpl_merkle_frontier_load(&r, l->size, &l->frontier, e)) != JPL_OK)
         return rc;
-    l->batch = jpl_batch_new_caching(WRITER_KEEP_BYTES);
+    l->batch = jpl_batch_new_caching(
+        WRITER_KEEP_BYTES, (uint64_t)1 << JPL_CF_LOG | (uint64_t)1 << JPL_CF_IDS |
+                               (uint64_t)1 << JPL_CF_TREE | (uint64_t)1 << JPL_CF_CHECKPOINTS);
     if (l->batch == NULL)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     if (pthread_create(&l->writer, NULL, writer_main, l) != 0)

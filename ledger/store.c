@@ -39,7 +39,9 @@ struct jpl_store {
 
 struct jpl_batch {
     jpl_overlay *ov;
-    rocksdb_writebatch_t *wb; /* built from the overlay at write time */
+    jpl_overlay *once;  /* families written once and rarely read: kept only until the commit */
+    uint64_t once_mask; /* bit cf: the family goes to once */
+    rocksdb_writebatch_t *wb; /* built from the overlays at write time */
     bool failed;              /* a put or delete ran out of memory: the write must fail */
 };
 
@@ -371,17 +373,25 @@ jpl_err jpl_store_get(jpl_store *s, int cf, const void *key, size_t klen, uint8_
 
 jpl_batch *jpl_batch_new(void)
 {
-    return jpl_batch_new_caching(0);
+    return jpl_batch_new_caching(0, 0);
 }
 
-jpl_batch *jpl_batch_new_caching(size_t keep_bytes)
+/* The overlay that holds family cf. */
+static jpl_overlay *overlay_of(jpl_batch *b, int cf)
+{
+    return b->once != NULL && cf >= 0 && cf < 64 && (b->once_mask >> cf & 1) ? b->once : b->ov;
+}
+
+jpl_batch *jpl_batch_new_caching(size_t keep_bytes, uint64_t write_once_mask)
 {
     jpl_batch *b = calloc(1, sizeof *b);
     if (b == NULL)
         return NULL;
     b->ov = jpl_overlay_new(keep_bytes);
+    b->once_mask = write_once_mask;
+    b->once = keep_bytes > 0 && write_once_mask != 0 ? jpl_overlay_new(0) : NULL;
     b->wb = rocksdb_writebatch_create();
-    if (b->ov == NULL) {
+    if (b->ov == NULL || (keep_bytes > 0 && write_once_mask != 0 && b->once == NULL)) {
         jpl_batch_free(b);
         return NULL;
     }
@@ -393,6 +403,7 @@ void jpl_batch_free(jpl_batch *b)
     if (b == NULL)
         return;
     jpl_overlay_free(b->ov);
+    jpl_overlay_free(b->once);
     rocksdb_writebatch_destroy(b->wb);
     free(b);
 }
@@ -400,26 +411,30 @@ void jpl_batch_free(jpl_batch *b)
 void jpl_batch_clear(jpl_batch *b)
 {
     jpl_overlay_discard(b->ov);
+    if (b->once != NULL)
+        jpl_overlay_discard(b->once);
     b->failed = false;
 }
 
 void jpl_batch_forget(jpl_batch *b)
 {
     jpl_overlay_forget(b->ov);
+    if (b->once != NULL)
+        jpl_overlay_forget(b->once);
 }
 
 void jpl_batch_put(jpl_batch *b, jpl_store *s, int cf, const void *key, size_t klen,
                    const void *val, size_t vlen)
 {
     (void)s;
-    if (!jpl_overlay_write(b->ov, cf, key, klen, val != NULL ? val : "", vlen))
+    if (!jpl_overlay_write(overlay_of(b, cf), cf, key, klen, val != NULL ? val : "", vlen))
         b->failed = true;
 }
 
 void jpl_batch_delete(jpl_batch *b, jpl_store *s, int cf, const void *key, size_t klen)
 {
     (void)s;
-    if (!jpl_overlay_write(b->ov, cf, key, klen, NULL, 0))
+    if (!jpl_overlay_write(overlay_of(b, cf), cf, key, klen, NULL, 0))
         b->failed = true;
 }
 
@@ -440,7 +455,7 @@ jpl_err jpl_batch_get(jpl_batch *b, jpl_store *s, int cf, const void *key, size_
 {
     const uint8_t *v = NULL;
     size_t vlen = 0;
-    switch (jpl_overlay_find(b->ov, cf, key, klen, &v, &vlen)) {
+    switch (jpl_overlay_find(overlay_of(b, cf), cf, key, klen, &v, &vlen)) {
     case JPL_OV_PRESENT:
         return copy_out(v, vlen, val_out, vlen_out, e);
     case JPL_OV_ABSENT:
@@ -451,7 +466,8 @@ jpl_err jpl_batch_get(jpl_batch *b, jpl_store *s, int cf, const void *key, size_
     uint8_t *val = NULL;
     jpl_err rc = jpl_store_get(s, cf, key, klen, &val, &vlen, e);
     if (rc == JPL_OK || rc == JPL_ERR_NOT_FOUND)
-        (void)jpl_overlay_remember(b->ov, cf, key, klen, rc == JPL_OK ? val : NULL, vlen);
+        (void)jpl_overlay_remember(overlay_of(b, cf), cf, key, klen, rc == JPL_OK ? val : NULL,
+                                   vlen);
     if (rc == JPL_OK) {
         *val_out = val;
         *vlen_out = vlen;
@@ -461,7 +477,7 @@ jpl_err jpl_batch_get(jpl_batch *b, jpl_store *s, int cf, const void *key, size_
 
 void jpl_batch_savepoint(jpl_batch *b)
 {
-    if (!jpl_overlay_savepoint(b->ov))
+    if (!jpl_overlay_savepoint(b->ov) || (b->once != NULL && !jpl_overlay_savepoint(b->once)))
         b->failed = true;
 }
 
@@ -469,7 +485,7 @@ jpl_err jpl_batch_rollback(jpl_batch *b, jpl_error *e)
 {
     if (b->failed)
         return jpl_fail(e, JPL_ERR_INTERNAL, "rollback: out of memory while staging");
-    if (!jpl_overlay_rollback(b->ov))
+    if (!jpl_overlay_rollback(b->ov) || (b->once != NULL && !jpl_overlay_rollback(b->once)))
         return jpl_fail(e, JPL_ERR_INTERNAL, "rollback: no save point");
     return JPL_OK;
 }
@@ -503,6 +519,10 @@ jpl_err jpl_store_write(jpl_store *s, jpl_batch *b, bool sync, jpl_error *e)
     fill_ctx f = {s, b->wb, -1};
     jpl_overlay_sort_dirty(b->ov);
     jpl_overlay_each_dirty(b->ov, fill_one, &f);
+    if (b->once != NULL) {
+        jpl_overlay_sort_dirty(b->once);
+        jpl_overlay_each_dirty(b->once, fill_one, &f);
+    }
     if (f.bad_cf != -1) {
         rocksdb_writebatch_clear(b->wb);
         return jpl_fail(e, JPL_ERR_INTERNAL, "write: column family %d does not exist", f.bad_cf);
@@ -513,6 +533,8 @@ jpl_err jpl_store_write(jpl_store *s, jpl_batch *b, bool sync, jpl_error *e)
     if (err != NULL)
         return rocks_fail(e, err, "write");
     jpl_overlay_committed(b->ov);
+    if (b->once != NULL)
+        jpl_overlay_committed(b->once);
     return JPL_OK;
 }
 

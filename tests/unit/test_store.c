@@ -112,7 +112,7 @@ static void test_clear_abandons(void)
 {
     jpl_store *s = open_store("store_clear");
     REQUIRE(s != NULL);
-    jpl_batch *b = jpl_batch_new_caching(1 << 20);
+    jpl_batch *b = jpl_batch_new_caching(1 << 20, (uint64_t)1 << JPL_CF_LOG);
     REQUIRE(b != NULL);
     put_str(s, b, "k", "committed");
     REQUIRE(jpl_store_write(s, b, true, NULL) == JPL_OK);
@@ -132,7 +132,7 @@ static void test_failed_write_changes_nothing(void)
 {
     jpl_store *s = open_store("store_fail");
     REQUIRE(s != NULL);
-    jpl_batch *b = jpl_batch_new_caching(1 << 20);
+    jpl_batch *b = jpl_batch_new_caching(1 << 20, (uint64_t)1 << JPL_CF_LOG);
     REQUIRE(b != NULL);
     put_str(s, b, "k", "v1");
     REQUIRE(jpl_store_write(s, b, true, NULL) == JPL_OK);
@@ -165,7 +165,7 @@ static void test_cache_and_forget(void)
 {
     jpl_store *s = open_store("store_cache");
     REQUIRE(s != NULL);
-    jpl_batch *w = jpl_batch_new_caching(1 << 20); /* the writer */
+    jpl_batch *w = jpl_batch_new_caching(1 << 20, (uint64_t)1 << JPL_CF_LOG); /* the writer */
     jpl_batch *other = jpl_batch_new();
     REQUIRE(w != NULL && other != NULL);
     put_str(s, w, "k", "w1");
@@ -188,6 +188,41 @@ static void test_cache_and_forget(void)
     CHECK_STREQ(read_str(s, NULL, "k"), "w2");
     jpl_batch_free(w);
     jpl_batch_free(other);
+    jpl_store_close(s);
+}
+
+/* Families written once go to their own overlay: read-through, save points and commits work
+ * across both, and nothing of them is kept after the write. */
+static void test_write_once_families(void)
+{
+    jpl_store *s = open_store("store_once");
+    REQUIRE(s != NULL);
+    jpl_batch *b = jpl_batch_new_caching(1 << 20, (uint64_t)1 << JPL_CF_LOG);
+    REQUIRE(b != NULL);
+    put_str(s, b, "k", "state");
+    jpl_batch_put(b, s, JPL_CF_LOG, "e", 1, "entry", 5);
+    jpl_batch_savepoint(b);
+    put_str(s, b, "k", "later");
+    jpl_batch_put(b, s, JPL_CF_LOG, "f", 1, "gone", 4);
+    CHECK_EQ(jpl_batch_rollback(b, NULL), JPL_OK); /* undoes both families */
+    uint8_t *v = NULL;
+    size_t vlen = 0;
+    CHECK_EQ(jpl_batch_get(b, s, JPL_CF_LOG, "f", 1, &v, &vlen, NULL), JPL_ERR_NOT_FOUND);
+    CHECK_EQ(jpl_batch_get(b, s, JPL_CF_LOG, "e", 1, &v, &vlen, NULL), JPL_OK);
+    CHECK(vlen == 5 && memcmp(v, "entry", 5) == 0);
+    free(v);
+    CHECK_STREQ(read_str(s, b, "k"), "state");
+    REQUIRE(jpl_store_write(s, b, true, NULL) == JPL_OK);
+    v = NULL;
+    CHECK_EQ(jpl_store_get(s, JPL_CF_LOG, "e", 1, &v, &vlen, NULL), JPL_OK); /* written */
+    free(v);
+    CHECK_EQ(jpl_store_get(s, JPL_CF_LOG, "f", 1, &v, &vlen, NULL), JPL_ERR_NOT_FOUND);
+    CHECK_STREQ(read_str(s, NULL, "k"), "state");
+    /* after the write the entry is read from the database, the state row from memory */
+    v = NULL;
+    CHECK_EQ(jpl_batch_get(b, s, JPL_CF_LOG, "e", 1, &v, &vlen, NULL), JPL_OK);
+    free(v);
+    jpl_batch_free(b);
     jpl_store_close(s);
 }
 
@@ -255,9 +290,10 @@ static void test_overlay_budget_and_order(void)
 int main(void)
 {
     static const jpl_test_case cases[] = {
-        TEST_CASE(test_read_through_and_commit), TEST_CASE(test_savepoints_nest),
-        TEST_CASE(test_clear_abandons),          TEST_CASE(test_failed_write_changes_nothing),
-        TEST_CASE(test_cache_and_forget),        TEST_CASE(test_overlay_budget_and_order),
+        TEST_CASE(test_read_through_and_commit),  TEST_CASE(test_savepoints_nest),
+        TEST_CASE(test_clear_abandons),           TEST_CASE(test_failed_write_changes_nothing),
+        TEST_CASE(test_cache_and_forget),         TEST_CASE(test_write_once_families),
+        TEST_CASE(test_overlay_budget_and_order),
     };
     return jpl_test_run("store", cases, sizeof cases / sizeof cases[0]);
 }

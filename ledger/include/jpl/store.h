@@ -74,10 +74,12 @@ jpl_err jpl_store_get(jpl_store *s, int cf, const void *key, size_t klen, uint8_
  * commit, with its last value. */
 jpl_batch *jpl_batch_new(void);
 /* The same, keeping up to keep_bytes of what it read and committed in memory between writes, so
- * later reads of the same keys need no database read. Only for a batch through which all writes
+ * later reads of the same keys need no database read; families whose bit is set in
+ * write_once_mask (written once, rarely read back: the log, the tree) are kept only until their
+ * write, so that they do not push the hot rows out. Only for a batch through which all writes
  * to the store go (the ledger's single writer); call jpl_batch_forget when something else may
  * have written. */
-jpl_batch *jpl_batch_new_caching(size_t keep_bytes);
+jpl_batch *jpl_batch_new_caching(size_t keep_bytes, uint64_t write_once_mask);
 void jpl_batch_free(jpl_batch *b);
 /* Abandons the uncommitted writes (after a failed or skipped write). */
 void jpl_batch_clear(jpl_batch *b);
