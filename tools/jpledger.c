@@ -189,12 +189,15 @@ static const jpl_command COMMANDS[] = {
      cmd_bench},
     {"demo", "run the end-to-end demo: a ministry year through the server",
      "usage: jpledger demo [--employees N] [--dir DIR] [--seed S] [--year Y] [--clients K]\n"
+     "                     [--verify-after]\n"
      "  creates a ledger in DIR/ledger (default ./jpledger-demo), registers the keys of an HR\n"
      "  system, an LMS, a verifier, a supervisor and an auditor, starts the server, appends a\n"
      "  generated year (default 124000 employees) through the API from K concurrent clients\n"
-     "  (default 4) while a subscriber follows live, prints the compliance picture, verifies\n"
-     "  the whole log against the signed checkpoint, and prints timings. DIR is left usable\n"
-     "  for every other command\n",
+     "  (default 8, at most 16) while a subscriber follows live, prints the compliance\n"
+     "  picture, verifies the whole log against the signed checkpoint, and prints timings.\n"
+     "  An auditor thread verifies at low priority during the append, the rest after the\n"
+     "  server stops; --verify-after verifies everything after it. DIR is left usable for\n"
+     "  every other command\n",
      cmd_demo},
 };
 

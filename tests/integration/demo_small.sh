@@ -29,6 +29,8 @@ during=$(sed -n 's/.*(\([0-9]*\) entries checked during it.*/\1/p' "$WORK/out")
 [ "$rc" -eq 0 ] && grep -q "(0 entries checked during it, $size after)" "$WORK/out2" && ok || bad "--verify-after checks everything after the append (rc $rc): $(grep 'verify the' "$WORK/out2")"
 "$BIN" demo --employees 300 --dir "$D" >/dev/null 2>&1; rc=$?
 [ "$rc" -eq 17 ] && ok || bad "a second demo into the same directory should refuse (exit 17), got $rc"
+"$BIN" demo --employees 300 --clients 17 --dir "$WORK/x" >/dev/null 2>&1; rc=$?
+[ "$rc" -eq 2 ] && ok || bad "--clients 17 should be a usage error, got $rc"
 "$BIN" demo --employees 0 >/dev/null 2>&1; rc=$?
 [ "$rc" -eq 2 ] && ok || bad "--employees 0 should be a usage error, got $rc"
 echo "demo_small: $passes passed, $fails failed"
