@@ -1,6 +1,7 @@
 /* Shared CLI helpers (see cli.h). */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,4 +179,21 @@ jpl_err cli_open_writable(const char *dir, jpl_ledger **l_out, struct jpl_projec
     *l_out = l;
     *p_out = p;
     return JPL_OK;
+}
+
+bool cli_remote_opt(int c, cli_remote *r)
+{
+    switch (c) {
+    case CLI_OPT_URL:
+        r->url = optarg;
+        return true;
+    case CLI_OPT_AUTH_KEY:
+        r->auth_key = optarg;
+        return true;
+    case CLI_OPT_TLS_CA:
+        r->tls_ca = optarg;
+        return true;
+    default:
+        return false;
+    }
 }

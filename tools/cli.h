@@ -47,6 +47,17 @@ typedef struct {
     const char *tls_ca;   /* CA file for tls+tcp:// */
 } cli_remote;
 
+/* getopt codes of the connection options, above every command's own codes. */
+enum { CLI_OPT_URL = 900, CLI_OPT_AUTH_KEY, CLI_OPT_TLS_CA }; /* commands number theirs from 1000 */
+#define CLI_REMOTE_OPTS                                                                            \
+    {"url", required_argument, 0, CLI_OPT_URL},                                                    \
+        {"auth-key", required_argument, 0, CLI_OPT_AUTH_KEY},                                      \
+    {                                                                                              \
+        "tls-ca", required_argument, 0, CLI_OPT_TLS_CA                                             \
+    }
+/* Handles --url/--auth-key/--tls-ca; true if c was one of them. */
+bool cli_remote_opt(int c, cli_remote *r);
+
 struct jpl_client;
 /* Connects (and authenticates when auth_key is set); prints the error and returns its code. */
 int cli_connect(const char *cmd, const cli_remote *r, struct jpl_client **out);

@@ -30,17 +30,7 @@
 #define MAX_ARRAY_FILE (256u << 20)
 #define DEFAULT_MINUTES_PER_JP 45
 
-enum {
-    OPT_DATA = 1000,
-    OPT_KEY,
-    OPT_JSON,
-    OPT_BATCH,
-    OPT_URL,
-    OPT_AUTH_KEY,
-    OPT_TLS_CA,
-    OPT_MINUTES,
-    OPT_ACTIVITIES
-};
+enum { OPT_DATA = 1000, OPT_KEY, OPT_JSON, OPT_BATCH, OPT_MINUTES, OPT_ACTIVITIES };
 
 /* ---- the appender ---- */
 
@@ -863,9 +853,7 @@ int cmd_import(int argc, char **argv)
                                          {"batch", required_argument, 0, OPT_BATCH},
                                          {"minutes-per-jp", required_argument, 0, OPT_MINUTES},
                                          {"activities", required_argument, 0, OPT_ACTIVITIES},
-                                         {"url", required_argument, 0, OPT_URL},
-                                         {"auth-key", required_argument, 0, OPT_AUTH_KEY},
-                                         {"tls-ca", required_argument, 0, OPT_TLS_CA},
+                                         CLI_REMOTE_OPTS,
                                          {0, 0, 0, 0}};
     const char *data = NULL, *key = NULL, *activities = NULL;
     cli_remote remote = {0};
@@ -876,6 +864,8 @@ int cmd_import(int argc, char **argv)
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc - 1, argv + 1, "+", opts, NULL)) != -1) {
+        if (cli_remote_opt(c, &remote))
+            continue;
         switch (c) {
         case OPT_DATA:
             data = optarg;
@@ -896,15 +886,6 @@ int cmd_import(int argc, char **argv)
             break;
         case OPT_ACTIVITIES:
             activities = optarg;
-            break;
-        case OPT_URL:
-            remote.url = optarg;
-            break;
-        case OPT_AUTH_KEY:
-            remote.auth_key = optarg;
-            break;
-        case OPT_TLS_CA:
-            remote.tls_ca = optarg;
             break;
         default: {
             char what[256];

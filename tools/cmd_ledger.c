@@ -33,35 +33,8 @@ enum {
     OPT_VKEY,
     OPT_ROLE,
     OPT_REASON,
-    OPT_BATCH,
-    OPT_URL,
-    OPT_AUTH_KEY,
-    OPT_TLS_CA
+    OPT_BATCH
 };
-
-#define REMOTE_OPTS                                                                                \
-    {"url", required_argument, 0, OPT_URL}, {"auth-key", required_argument, 0, OPT_AUTH_KEY},      \
-    {                                                                                              \
-        "tls-ca", required_argument, 0, OPT_TLS_CA                                                 \
-    }
-
-/* Handles the shared --url/--auth-key/--tls-ca options; true if c was one of them. */
-static bool remote_opt(int c, cli_remote *r)
-{
-    switch (c) {
-    case OPT_URL:
-        r->url = optarg;
-        return true;
-    case OPT_AUTH_KEY:
-        r->auth_key = optarg;
-        return true;
-    case OPT_TLS_CA:
-        r->tls_ca = optarg;
-        return true;
-    default:
-        return false;
-    }
-}
 
 /* Runs getopt_long over argv; returns JPL_OK or a usage error for unknown/missing options. */
 #define GETOPT_LOOP(cmd, argc, argv, longopts, c)                                                  \
@@ -351,7 +324,7 @@ int cmd_append(int argc, char **argv)
                                          {"key", required_argument, 0, OPT_KEY},
                                          {"batch", required_argument, 0, OPT_BATCH},
                                          {"json", no_argument, 0, OPT_JSON},
-                                         REMOTE_OPTS,
+                                         CLI_REMOTE_OPTS,
                                          {0, 0, 0, 0}};
     const char *data = NULL, *key = NULL;
     uint64_t batch = 1000;
@@ -361,7 +334,7 @@ int cmd_append(int argc, char **argv)
     int c;
     GETOPT_LOOP("append", argc, argv, opts, c)
     {
-        if (remote_opt(c, &remote))
+        if (cli_remote_opt(c, &remote))
             continue;
         switch (c) {
         case OPT_DATA:
@@ -485,7 +458,7 @@ int cmd_read(int argc, char **argv)
                                          {"from", required_argument, 0, OPT_FROM},
                                          {"count", required_argument, 0, OPT_COUNT},
                                          {"json", no_argument, 0, OPT_JSON},
-                                         REMOTE_OPTS,
+                                         CLI_REMOTE_OPTS,
                                          {0, 0, 0, 0}};
     const char *data = NULL;
     uint64_t from = 0, count = UINT64_MAX;
@@ -494,7 +467,7 @@ int cmd_read(int argc, char **argv)
     int c;
     GETOPT_LOOP("read", argc, argv, opts, c)
     {
-        if (remote_opt(c, &remote))
+        if (cli_remote_opt(c, &remote))
             continue;
         switch (c) {
         case OPT_DATA:
@@ -550,13 +523,13 @@ int cmd_checkpoint(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data", required_argument, 0, OPT_DATA}, REMOTE_OPTS, {0, 0, 0, 0}};
+        {"data", required_argument, 0, OPT_DATA}, CLI_REMOTE_OPTS, {0, 0, 0, 0}};
     const char *data = NULL;
     cli_remote remote = {0};
     int c;
     GETOPT_LOOP("checkpoint", argc, argv, opts, c)
     {
-        if (remote_opt(c, &remote))
+        if (cli_remote_opt(c, &remote))
             continue;
         switch (c) {
         case OPT_DATA:
@@ -692,7 +665,7 @@ int cmd_prove(int argc, char **argv)
                                          {"from", required_argument, 0, OPT_FROM},
                                          {"to", required_argument, 0, OPT_TO},
                                          {"json", no_argument, 0, OPT_JSON},
-                                         REMOTE_OPTS,
+                                         CLI_REMOTE_OPTS,
                                          {0, 0, 0, 0}};
     const char *data = NULL;
     uint64_t seq = 0, size = 0, from = 0, to = 0;
@@ -703,7 +676,7 @@ int cmd_prove(int argc, char **argv)
     {
         uint64_t *dst = NULL;
         bool *flag = NULL;
-        if (remote_opt(c, &remote))
+        if (cli_remote_opt(c, &remote))
             continue;
         switch (c) {
         case OPT_DATA:

@@ -21,18 +21,7 @@
 #include "jpl/note.h"
 #include "jpl/projections.h"
 
-enum {
-    OPT_DATA = 1000,
-    OPT_JSON,
-    OPT_YEAR,
-    OPT_UNIT,
-    OPT_PROJECTION,
-    OPT_CHECK,
-    OPT_URL,
-    OPT_AUTH_KEY,
-    OPT_TLS_CA,
-    OPT_PROOFS
-};
+enum { OPT_DATA = 1000, OPT_JSON, OPT_YEAR, OPT_UNIT, OPT_PROJECTION, OPT_CHECK, OPT_PROOFS };
 
 static int bad_option(const char *cmd, char **argv)
 {
@@ -84,9 +73,7 @@ static int parse(const char *cmd, int argc, char **argv, query_opts *q, bool wan
                                          {"unit", required_argument, 0, OPT_UNIT},
                                          {"projection", required_argument, 0, OPT_PROJECTION},
                                          {"check", no_argument, 0, OPT_CHECK},
-                                         {"url", required_argument, 0, OPT_URL},
-                                         {"auth-key", required_argument, 0, OPT_AUTH_KEY},
-                                         {"tls-ca", required_argument, 0, OPT_TLS_CA},
+                                         CLI_REMOTE_OPTS,
                                          {"proofs", no_argument, 0, OPT_PROOFS},
                                          {0, 0, 0, 0}};
     memset(q, 0, sizeof *q);
@@ -95,6 +82,8 @@ static int parse(const char *cmd, int argc, char **argv, query_opts *q, bool wan
     optind = 1;
     /* options may follow the NIP: permute, but stop at "--" */
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (cli_remote_opt(c, &q->remote))
+            continue;
         switch (c) {
         case OPT_DATA:
             q->data = optarg;
@@ -115,15 +104,6 @@ static int parse(const char *cmd, int argc, char **argv, query_opts *q, bool wan
             break;
         case OPT_CHECK:
             q->check = true;
-            break;
-        case OPT_URL:
-            q->remote.url = optarg;
-            break;
-        case OPT_AUTH_KEY:
-            q->remote.auth_key = optarg;
-            break;
-        case OPT_TLS_CA:
-            q->remote.tls_ca = optarg;
             break;
         case OPT_PROOFS:
             q->proofs = true;
