@@ -419,8 +419,8 @@ static jpl_err get_str(const json_t *obj, const char *pre, const char *key, bool
                        char **out, jpl_error *e)
 {
     const json_t *v;
-    const char *s;
-    size_t len;
+    const char *s = NULL;
+    size_t len = 0;
     TRY(field(obj, pre, key, required, &v, e));
     if (v == NULL)
         return JPL_OK;
@@ -489,8 +489,8 @@ static jpl_err get_enum(const json_t *obj, const char *key, bool required, const
                         bool any_case, protobuf_c_boolean *has, int *out, jpl_error *e)
 {
     const json_t *v;
-    const char *s;
-    size_t len;
+    const char *s = NULL;
+    size_t len = 0;
     TRY(field(obj, "", key, required, &v, e));
     if (v == NULL)
         return JPL_OK;
@@ -524,8 +524,8 @@ static jpl_err get_uuid(const json_t *obj, const char *key, bool required, Proto
                         jpl_error *e)
 {
     const json_t *v;
-    const char *s;
-    size_t len;
+    const char *s = NULL;
+    size_t len = 0;
     uint8_t id[JPL_EVENT_ID_LEN];
     TRY(field(obj, "", key, required, &v, e));
     if (v == NULL)
@@ -545,8 +545,8 @@ static jpl_err get_sha256(const json_t *obj, const char *key, ProtobufCBinaryDat
                           jpl_error *e)
 {
     const json_t *v;
-    const char *s;
-    size_t len;
+    const char *s = NULL;
+    size_t len = 0;
     uint8_t d[JPL_SHA256_LEN];
     TRY(field(obj, "", key, true, &v, e));
     TRY(string_of("", key, v, &s, &len, e));
@@ -564,8 +564,8 @@ static jpl_err get_public_key(const json_t *obj, const char *key, ProtobufCBinar
                               jpl_error *e)
 {
     const json_t *v;
-    const char *s;
-    size_t len, n = 0;
+    const char *s = NULL;
+    size_t len = 0, n = 0;
     uint8_t pk[JPL_ED25519_PK_LEN];
     char again[64];
     TRY(field(obj, "", key, true, &v, e));

@@ -18,6 +18,9 @@ double median3(double v[REPEATS]);
 jpl_bytes *make_events(const jpl_note_signer *s, size_t n, size_t offset);
 /* Single-core decode + Ed25519 verification rate of the envelopes (the reference rate). */
 double bench_raw_verify(jpl_bytes *envs, size_t n);
+/* Single-core Ed25519 verifications per second of one 300-byte message, measured for about
+ * `seconds` (a machine reference for figures whose work is mostly signature checks). */
+double bench_ed25519_rate(double seconds);
 /* `bench ingest` / `bench query` through a server running in this process. */
 int bench_api(const char *which, const char *dir, uint64_t events);
 

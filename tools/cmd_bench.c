@@ -126,6 +126,25 @@ double bench_raw_verify(jpl_bytes *envs, size_t n)
     return ok == n ? (double)n / dt : 0;
 }
 
+double bench_ed25519_rate(double seconds)
+{
+    uint8_t pk[JPL_ED25519_PK_LEN], sk[JPL_ED25519_SK_LEN], sig[JPL_ED25519_SIG_LEN];
+    uint8_t msg[300];
+    jpl_random_bytes(msg, sizeof msg);
+    if (!jpl_ed25519_keypair(pk, sk))
+        return 0;
+    jpl_ed25519_sign(sig, msg, sizeof msg, sk);
+    jpl_memzero(sk, sizeof sk);
+    size_t n = 0, ok = 0;
+    double t0 = now_s(), dt;
+    do {
+        for (int i = 0; i < 100; i++, n++)
+            ok += jpl_ed25519_verify(sig, msg, sizeof msg, pk);
+        dt = now_s() - t0;
+    } while (dt < seconds);
+    return ok == n ? (double)n / dt : 0;
+}
+
 /* Raw RocksDB scan of the log family (the reference for anything that reads the whole log). */
 static double bench_raw_scan(jpl_ledger *l, uint64_t *count_out)
 {
