@@ -15,6 +15,10 @@ for want in "Compliance 2025" "PNS meeting the floor" "units with the most PNS s
             "Verified with the log key jpledger.demo/log+" "in order, exactly once" "append "; do
   grep -q "$want" "$WORK/out" && ok || bad "demo output lacks '$want'"
 done
+# the machine reference: a positive rate and the total as a positive multiple of its time
+grep -Eq "one core checks [1-9][0-9]* Ed25519 signatures/s" "$WORK/out" &&
+  grep -Eq "the total is [0-9]+\.[0-9]+ x the [0-9]+\.[0-9] s one core needs" "$WORK/out" && ok ||
+  bad "demo output lacks the machine reference: $(grep -A1 'machine reference' "$WORK/out")"
 "$BIN" verify --data "$D/ledger" >/dev/null 2>&1 && ok || bad "verify of the demo ledger"
 "$BIN" report --data "$D/ledger" --year 2025 --json > "$WORK/report" 2>/dev/null && ok || bad "report on the demo ledger"
 [ "$(wc -l < "$WORK/report")" -ge 10 ] && ok || bad "the demo year fills at least 10 units"
