@@ -76,35 +76,33 @@ static jpl_err append_line(char **note, size_t *len, const void *line, size_t n,
     return JPL_OK;
 }
 
-/* Calls visit for each cosignature row of the checkpoint of size, in public key order, and
- * sets *n_out to their number. */
-typedef jpl_err (*row_fn)(void *ctx, const uint8_t *line, size_t n, jpl_error *e);
-static jpl_err each_cosig_of(jpl_ledger *l, uint64_t size, row_fn visit, void *ctx, size_t *n_out,
-                             jpl_error *e)
+/* Calls visit (may be NULL) for each cosignature row whose key starts with prefix[0..plen)
+ * (plen 0: every row), in key order, and sets *n_out to their number. */
+typedef jpl_err (*row_fn)(void *ctx, const uint8_t *key, const uint8_t *line, size_t n,
+                          jpl_error *e);
+static jpl_err each_cosig(jpl_ledger *l, const uint8_t *prefix, size_t plen, row_fn visit,
+                          void *ctx, uint64_t *n_out, jpl_error *e)
 {
     int cf = 0;
-    size_t n = 0;
+    uint64_t n = 0;
     if (!cosig_family(l, &cf)) {
         *n_out = 0;
         return JPL_OK;
     }
-    uint8_t start[8];
-    jpl_put_u64be(start, size);
-    jpl_iter *it = jpl_store_iter(jpl_ledger_store(l), cf, start, 8);
+    jpl_iter *it = jpl_store_iter(jpl_ledger_store(l), cf, prefix, plen);
     if (it == NULL)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     jpl_err rc = JPL_OK;
     for (; rc == JPL_OK && jpl_iter_valid(it); jpl_iter_next(it)) {
         size_t klen = 0, vlen = 0;
         const uint8_t *k = jpl_iter_key(it, &klen);
-        if (klen < 8 || memcmp(k, start, 8) != 0)
+        if (plen > 0 && (klen < plen || memcmp(k, prefix, plen) != 0))
             break;
-        if (klen != COSIG_KEY_LEN)
-            rc = jpl_fail(e, JPL_ERR_CORRUPT, "malformed cosignature key of checkpoint %llu",
-                          (unsigned long long)size);
         const uint8_t *v = jpl_iter_value(it, &vlen);
-        if (rc == JPL_OK && visit != NULL)
-            rc = visit(ctx, v, vlen, e);
+        if (klen != COSIG_KEY_LEN)
+            rc = jpl_fail(e, JPL_ERR_CORRUPT, "malformed cosignature key (%zu bytes)", klen);
+        else if (visit != NULL)
+            rc = visit(ctx, k, v, vlen, e);
         n++;
     }
     if (rc == JPL_OK)
@@ -115,13 +113,24 @@ static jpl_err each_cosig_of(jpl_ledger *l, uint64_t size, row_fn visit, void *c
     return rc;
 }
 
+/* Calls visit for each cosignature of the checkpoint of size. */
+static jpl_err each_cosig_of(jpl_ledger *l, uint64_t size, row_fn visit, void *ctx, uint64_t *n_out,
+                             jpl_error *e)
+{
+    uint8_t prefix[8];
+    jpl_put_u64be(prefix, size);
+    return each_cosig(l, prefix, sizeof prefix, visit, ctx, n_out, e);
+}
+
 typedef struct {
     char **note;
     size_t *len;
 } attach_ctx;
 
-static jpl_err attach_row(void *ctx, const uint8_t *line, size_t n, jpl_error *e)
+static jpl_err attach_row(void *ctx, const uint8_t *key, const uint8_t *line, size_t n,
+                          jpl_error *e)
 {
+    (void)key;
     attach_ctx *a = ctx;
     return append_line(a->note, a->len, line, n, e);
 }
@@ -129,7 +138,8 @@ static jpl_err attach_row(void *ctx, const uint8_t *line, size_t n, jpl_error *e
 jpl_err jpl_ledger_checkpoint_at(jpl_ledger *l, uint64_t size, char **note_out, jpl_error *e)
 {
     char *note = NULL;
-    size_t len = 0, n = 0;
+    size_t len = 0;
+    uint64_t n = 0;
     jpl_err rc = stored_checkpoint(l, size, &note, &len, e);
     attach_ctx a = {&note, &len};
     if (rc == JPL_OK)
@@ -230,7 +240,7 @@ static jpl_err store_cosig(jpl_ledger *l, uint64_t size, const uint8_t *pk, cons
     }
     if (rc != JPL_ERR_NOT_FOUND)
         return rc;
-    size_t have = 0;
+    uint64_t have = 0;
     if ((rc = each_cosig_of(l, size, NULL, NULL, &have, e)) != JPL_OK)
         return rc;
     if (have >= JPL_COSIGS_MAX)
@@ -333,37 +343,28 @@ static jpl_err check_cosig(jpl_ledger *l, const jpl_note_verifier *log_key, cons
     return jpl_note_verifier_format(&vs[1], info->vkey, sizeof info->vkey, e);
 }
 
+typedef struct {
+    jpl_ledger *l;
+    const jpl_note_verifier *log_key;
+    jpl_cosig_fn fn;
+    void *ctx;
+} verify_ctx;
+
+static jpl_err verify_row(void *ctx, const uint8_t *key, const uint8_t *line, size_t n,
+                          jpl_error *e)
+{
+    verify_ctx *vc = ctx;
+    jpl_cosig_info info;
+    memset(&info, 0, sizeof info);
+    jpl_err rc = check_cosig(vc->l, vc->log_key, key, line, n, &info, e);
+    if (rc == JPL_OK && vc->fn != NULL)
+        vc->fn(vc->ctx, &info);
+    return rc;
+}
+
 jpl_err jpl_ledger_cosigs_verify(jpl_ledger *l, const jpl_note_verifier *log_key, jpl_cosig_fn fn,
                                  void *ctx, uint64_t *n_out, jpl_error *e)
 {
-    int cf = 0;
-    uint64_t n = 0;
-    if (!cosig_family(l, &cf)) {
-        *n_out = 0;
-        return JPL_OK;
-    }
-    jpl_iter *it = jpl_store_iter(jpl_ledger_store(l), cf, NULL, 0);
-    if (it == NULL)
-        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
-    jpl_err rc = JPL_OK;
-    for (; rc == JPL_OK && jpl_iter_valid(it); jpl_iter_next(it)) {
-        size_t klen = 0, vlen = 0;
-        const uint8_t *k = jpl_iter_key(it, &klen);
-        const uint8_t *v = jpl_iter_value(it, &vlen);
-        jpl_cosig_info info;
-        memset(&info, 0, sizeof info);
-        if (klen != COSIG_KEY_LEN)
-            rc = jpl_fail(e, JPL_ERR_CORRUPT, "malformed cosignature key (%zu bytes)", klen);
-        else
-            rc = check_cosig(l, log_key, k, v, vlen, &info, e);
-        if (rc == JPL_OK && fn != NULL)
-            fn(ctx, &info);
-        n++;
-    }
-    if (rc == JPL_OK)
-        rc = jpl_iter_status(it, e);
-    jpl_iter_free(it);
-    if (rc == JPL_OK)
-        *n_out = n;
-    return rc;
+    verify_ctx vc = {l, log_key, fn, ctx};
+    return each_cosig(l, NULL, 0, verify_row, &vc, n_out, e);
 }

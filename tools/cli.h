@@ -83,8 +83,13 @@ int cli_append_event(const char *cmd, jpl_ledger *l, struct jpl_client *client,
 /* One exchange with the server; prints the error and returns its code (tools/cmd_remote.c).
  * *resp (free with jpl_codec_response_free) is set whenever a response arrived. */
 int cli_call(const char *cmd, struct jpl_client *c, const Jpl__Request *req, Jpl__Response **resp);
-/* The server's status into *resp (caller frees); prints the error and returns its code. */
+/* The server's status, latest checkpoint, or consistency proof between sizes m and n into
+ * *resp (caller frees; its result is of the asked-for kind); print the error and return its
+ * code. */
 int cli_get_status(const char *cmd, struct jpl_client *c, Jpl__Response **resp);
+int cli_get_checkpoint(const char *cmd, struct jpl_client *c, Jpl__Response **resp);
+int cli_get_consistency(const char *cmd, struct jpl_client *c, uint64_t m, uint64_t n,
+                        Jpl__Response **resp);
 
 /* A proof from the wire into path (each element exactly 32 bytes, at most 64); false if not. */
 bool cli_wire_path(ProtobufCBinaryData *elems, size_t n, uint8_t path[JPL_MERKLE_MAX_PATH][32],

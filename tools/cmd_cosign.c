@@ -64,14 +64,8 @@ static jpl_err open_checkpoint(const auditor *a, const char *note, size_t len, j
 /* The server's latest checkpoint note (malloc'd) after opening it. */
 static int fetch_latest(auditor *a, char **note_out, jpl_checkpoint *cp, jpl_note_result *r)
 {
-    Jpl__CheckpointRequest cr = JPL__CHECKPOINT_REQUEST__INIT;
-    Jpl__Request req = JPL__REQUEST__INIT;
-    req.op_case = JPL__REQUEST__OP_CHECKPOINT;
-    req.checkpoint = &cr;
     Jpl__Response *resp = NULL;
-    int ret = cli_call(CMD, a->c, &req, &resp);
-    if (ret == JPL_OK && resp->result_case != JPL__RESPONSE__RESULT_CHECKPOINT)
-        ret = cli_fail(CMD, JPL_ERR_BAD_INPUT, "the server sent no checkpoint");
+    int ret = cli_get_checkpoint(CMD, a->c, &resp);
     char *note = ret == JPL_OK ? strdup(resp->checkpoint->note) : NULL;
     jpl_codec_response_free(resp);
     if (ret == JPL_OK && note == NULL)
@@ -149,19 +143,12 @@ static int check_extends(auditor *a, const jpl_checkpoint *prev, const jpl_check
                             n);
         return JPL_OK;
     }
-    Jpl__ConsistencyRequest cr = JPL__CONSISTENCY_REQUEST__INIT;
-    cr.from_size = m;
-    cr.to_size = n;
-    Jpl__Request req = JPL__REQUEST__INIT;
-    req.op_case = JPL__REQUEST__OP_CONSISTENCY;
-    req.consistency = &cr;
     Jpl__Response *resp = NULL;
-    int ret = cli_call(CMD, a->c, &req, &resp);
+    int ret = cli_get_consistency(CMD, a->c, m, n, &resp);
     uint8_t path[JPL_MERKLE_MAX_PATH][32];
     size_t np = 0;
     if (ret == JPL_OK &&
-        (resp->result_case != JPL__RESPONSE__RESULT_CONSISTENCY ||
-         !cli_wire_path(resp->consistency->path, resp->consistency->n_path, path, &np)))
+        !cli_wire_path(resp->consistency->path, resp->consistency->n_path, path, &np))
         ret = cli_fail(CMD, JPL_ERR_BAD_INPUT, "the server sent a malformed consistency proof");
     jpl_codec_response_free(resp);
     jpl_error e = {0};

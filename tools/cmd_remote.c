@@ -68,18 +68,26 @@ int remote_read(const cli_remote *r, uint64_t from, uint64_t count, bool json)
     return ret;
 }
 
-int remote_checkpoint(const cli_remote *r)
+int cli_get_checkpoint(const char *cmd, jpl_client *c, Jpl__Response **resp)
 {
-    jpl_client *c = NULL;
-    int ret = cli_connect("checkpoint", r, &c);
     Jpl__CheckpointRequest cr = JPL__CHECKPOINT_REQUEST__INIT;
     Jpl__Request req = JPL__REQUEST__INIT;
     req.op_case = JPL__REQUEST__OP_CHECKPOINT;
     req.checkpoint = &cr;
+    int rc = cli_call(cmd, c, &req, resp);
+    if (rc == JPL_OK && (*resp)->result_case != JPL__RESPONSE__RESULT_CHECKPOINT)
+        rc = cli_fail(cmd, JPL_ERR_BAD_INPUT, "the server sent no checkpoint");
+    return rc;
+}
+
+int remote_checkpoint(const cli_remote *r)
+{
+    jpl_client *c = NULL;
+    int ret = cli_connect("checkpoint", r, &c);
     Jpl__Response *resp = NULL;
     if (ret == JPL_OK)
-        ret = cli_call("checkpoint", c, &req, &resp);
-    if (ret == JPL_OK && resp->result_case == JPL__RESPONSE__RESULT_CHECKPOINT)
+        ret = cli_get_checkpoint("checkpoint", c, &resp);
+    if (ret == JPL_OK)
         fputs(resp->checkpoint->note, stdout);
     jpl_codec_response_free(resp);
     jpl_client_close(c);
@@ -135,20 +143,29 @@ int remote_prove_inclusion(const cli_remote *r, uint64_t seq, bool has_size, uin
     return ret;
 }
 
-int remote_prove_consistency(const cli_remote *r, uint64_t m, uint64_t n, bool json)
+int cli_get_consistency(const char *cmd, jpl_client *c, uint64_t m, uint64_t n,
+                        Jpl__Response **resp)
 {
-    jpl_client *c = NULL;
-    int ret = cli_connect("prove", r, &c);
     Jpl__ConsistencyRequest cr = JPL__CONSISTENCY_REQUEST__INIT;
     cr.from_size = m;
     cr.to_size = n;
     Jpl__Request req = JPL__REQUEST__INIT;
     req.op_case = JPL__REQUEST__OP_CONSISTENCY;
     req.consistency = &cr;
+    int rc = cli_call(cmd, c, &req, resp);
+    if (rc == JPL_OK && (*resp)->result_case != JPL__RESPONSE__RESULT_CONSISTENCY)
+        rc = cli_fail(cmd, JPL_ERR_BAD_INPUT, "the server sent no consistency proof");
+    return rc;
+}
+
+int remote_prove_consistency(const cli_remote *r, uint64_t m, uint64_t n, bool json)
+{
+    jpl_client *c = NULL;
+    int ret = cli_connect("prove", r, &c);
     Jpl__Response *resp = NULL;
     if (ret == JPL_OK)
-        ret = cli_call("prove", c, &req, &resp);
-    if (ret == JPL_OK && resp->result_case == JPL__RESPONSE__RESULT_CONSISTENCY) {
+        ret = cli_get_consistency("prove", c, m, n, &resp);
+    if (ret == JPL_OK) {
         const Jpl__ConsistencyResponse *p = resp->consistency;
         uint8_t path[JPL_MERKLE_MAX_PATH][32];
         size_t np = 0;

@@ -9,17 +9,7 @@
 set -u
 BIN=$1; WORK=$2; RAW=$3
 rm -rf "$WORK"; mkdir -p "$WORK"
-fails=0; passes=0
-ok() { passes=$((passes+1)); }
-bad() { echo "FAIL: $*"; fails=$((fails+1)); }
-check() { # check DESC WANT_EXIT CMD...
-  local desc=$1 want=$2; shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"; local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else bad "$desc: exit $got, want $want ($(head -c 300 "$WORK/err"))"; fi
-}
-contains() { # contains DESC FILE PATTERN
-  if grep -q -- "$3" "$2"; then ok; else bad "$1: no '$3' in $2: $(head -c 300 "$2")"; fi
-}
+. "$(dirname "$0")/helpers.sh"
 trap 'kill -9 $(jobs -p) 2>/dev/null' EXIT
 serve() { # serve DIR NAME: starts a server on ipc sockets NAME.rep/NAME.pub, sets SERVER
   "$BIN" serve --data "$1" --rep "ipc://$WORK/$2.rep" --pub "ipc://$WORK/$2.pub" 2>>"$WORK/$2.log" &

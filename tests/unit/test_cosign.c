@@ -9,7 +9,6 @@
 #include "jpl/codec.h"
 #include "jpl/cosign.h"
 #include "jpl/event_json.h"
-#include "jpl/keyfile.h"
 #include "jpl/ledger.h"
 #include "jpl/note.h"
 
@@ -59,17 +58,12 @@ static jpl_err key_event(fixture *f, const jpl_note_signer *k, Jpl__Role role)
 static bool setup(fixture *f, const char *name)
 {
     memset(f, 0, sizeof *f);
-    const char *tmp = jpl_test_tmpdir(name);
-    if (tmp == NULL)
-        return false;
-    snprintf(f->dir, sizeof f->dir, "%s/ledger", tmp);
-    jpl_error e = {0};
     jpl_init_result res;
+    if (!jpl_test_ledger_new(name, f->dir, sizeof f->dir, &f->admin, &res, &f->l))
+        return false;
+    jpl_error e = {0};
     bool ok =
-        jpl_ledger_init(f->dir, NULL, &res, &e) == JPL_OK &&
-        jpl_keyfile_read_signer(res.admin_key_path, &f->admin, &e) == JPL_OK &&
-        jpl_note_verifier_parse(res.log_vkey, strlen(res.log_vkey), &f->log_key, &e) == JPL_OK &&
-        jpl_ledger_open(f->dir, true, &f->l, &e) == JPL_OK;
+        jpl_note_verifier_parse(res.log_vkey, strlen(res.log_vkey), &f->log_key, &e) == JPL_OK;
     ok = ok && jpl_note_keygen("aud1.example", &f->aud1, NULL) == JPL_OK &&
          jpl_note_keygen("aud2.example", &f->aud2, NULL) == JPL_OK &&
          jpl_note_keygen("hr.example", &f->hr, NULL) == JPL_OK &&

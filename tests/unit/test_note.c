@@ -1207,6 +1207,15 @@ static size_t example_verifiers(json_t *ex, jpl_note_verifier *vs, size_t cap)
     return n;
 }
 
+/* The exact bytes of example id (malloc'd) and the example itself; NULL if either is missing. */
+static char *example_note(json_t *root, const char *id, json_t **ex_out, size_t *len)
+{
+    json_t *ex = find_example(root, id);
+    if (ex_out != NULL)
+        *ex_out = ex;
+    return ex != NULL ? note_bytes(ex, len) : NULL;
+}
+
 /* The published sum.golang.org checkpoint with three witness cosignatures (plain Ed25519 lines
  * after the log's): it opens with each key alone, that key's line verified and the other three
  * listed as unknown, and the log's own note is a prefix of it (cosigning appends lines). */
@@ -1214,12 +1223,10 @@ static void test_witness_cosignatures_each_key(void)
 {
     json_t *root = load_vectors();
     REQUIRE(root != NULL);
-    json_t *ex = find_example(root, "sumdb-checkpoint-with-3-cosigs");
-    json_t *plain = find_example(root, "sumdb-real-checkpoint-6476701");
-    REQUIRE(ex != NULL && plain != NULL);
+    json_t *ex = NULL, *plain = NULL;
     size_t len = 0, plen = 0;
-    char *note = note_bytes(ex, &len);
-    char *log_note = note_bytes(plain, &plen);
+    char *note = example_note(root, "sumdb-checkpoint-with-3-cosigs", &ex, &len);
+    char *log_note = example_note(root, "sumdb-real-checkpoint-6476701", &plain, &plen);
     REQUIRE(note != NULL && log_note != NULL);
     CHECK(plen < len && memcmp(note, log_note, plen) == 0);
     jpl_note_verifier vs[4];
@@ -1251,12 +1258,10 @@ static void test_cosign(void)
 {
     json_t *root = load_vectors();
     REQUIRE(root != NULL);
-    json_t *plain = find_example(root, "sumdb-real-checkpoint-6476701");
-    json_t *witnessed = find_example(root, "sumdb-checkpoint-with-3-cosigs");
-    REQUIRE(plain != NULL && witnessed != NULL);
+    json_t *witnessed = NULL;
     size_t len = 0, wlen = 0;
-    char *note = note_bytes(plain, &len);
-    char *wnote = note_bytes(witnessed, &wlen);
+    char *note = example_note(root, "sumdb-real-checkpoint-6476701", NULL, &len);
+    char *wnote = example_note(root, "sumdb-checkpoint-with-3-cosigs", &witnessed, &wlen);
     REQUIRE(note != NULL && wnote != NULL);
     jpl_note_verifier vs[5];
     REQUIRE(example_verifiers(witnessed, vs, 4) ==
