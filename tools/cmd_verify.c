@@ -33,16 +33,14 @@ static void collect(void *ctx, const jpl_cosig_info *c)
         cs->of_latest[cs->n++] = *c;
 }
 
+/* The cosigners of the latest checkpoint (a revocation appends an entry, so none of them can
+ * have been revoked since). */
 static void print_cosigners(const cosigners *cs, json_t *o)
 {
     if (o != NULL) {
         json_t *a = json_array();
-        for (size_t i = 0; i < cs->n; i++) {
-            json_t *k = json_object();
-            json_object_set_new(k, "vkey", json_string(cs->of_latest[i].vkey));
-            json_object_set_new(k, "revoked", json_boolean(cs->of_latest[i].revoked));
-            json_array_append_new(a, k);
-        }
+        for (size_t i = 0; i < cs->n; i++)
+            json_array_append_new(a, json_string(cs->of_latest[i].vkey));
         json_object_set_new(o, "cosignatures_checked", json_integer((json_int_t)cs->checked));
         json_object_set_new(o, "latest_cosigned_by", a);
         return;
@@ -50,8 +48,7 @@ static void print_cosigners(const cosigners *cs, json_t *o)
     printf("cosignatures: %llu checked; latest checkpoint %llu %s", (unsigned long long)cs->checked,
            (unsigned long long)cs->latest, cs->n ? "cosigned by" : "not cosigned by any auditor");
     for (size_t i = 0; i < cs->n; i++)
-        printf("%s %s%s", i ? "," : "", cs->of_latest[i].vkey,
-               cs->of_latest[i].revoked ? " (revoked since)" : "");
+        printf("%s %s", i ? "," : "", cs->of_latest[i].vkey);
     printf("\n");
 }
 
