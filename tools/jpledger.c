@@ -140,7 +140,8 @@ static const jpl_command COMMANDS[] = {
     {"verify", "verify every entry, signature and checkpoint",
      "usage: jpledger verify [--data DIR] [--log-key VKEY|FILE] [--threads N] [--json]\n"
      "  checks every entry, signature, key, Merkle node and checkpoint; names the first bad\n"
-     "  seq. --log-key defaults to DIR/log.vkey; give the key you trust\n" DATA_OPT JSON_OPT,
+     "  seq. Then every auditor cosignature; lists the auditors that cosigned the latest\n"
+     "  checkpoint. --log-key defaults to DIR/log.vkey; give the key you trust\n" DATA_OPT JSON_OPT,
      cmd_verify},
     {"replay", "rebuild projections from seq 0",
      "usage: jpledger replay [--projection balances|units|trail] [--check] [--data DIR] [--json]\n"
