@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "jpl/codec.h"
+#include "jpl/cosign.h"
 #include "jpl/event_json.h"
 #include "jpl/merkle.h"
 
@@ -514,6 +515,34 @@ static jpl_err do_admin(call *c, const Jpl__AdminRequest *r, jpl_error *e)
     return JPL_OK;
 }
 
+static jpl_err do_cosign(call *c, const Jpl__CosignRequest *r, jpl_error *e)
+{
+    if (r->public_key.len != JPL_ED25519_PK_LEN)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "public key must be 32 bytes, got %zu",
+                        r->public_key.len);
+    jpl_cosign_result res;
+    char *note = NULL;
+    jpl_err rc =
+        jpl_ledger_cosign(c->s->ledger, r->note, strlen(r->note), r->public_key.data, &res, e);
+    if (rc == JPL_OK)
+        rc = jpl_ledger_checkpoint_at(c->s->ledger, res.size, &note, e);
+    if (rc != JPL_OK)
+        return rc;
+    if (!res.duplicate)
+        log_line("checkpoint %llu cosigned by %s", (unsigned long long)res.size, res.key_name);
+    Jpl__CosignResponse *out = arena_alloc(c->a, sizeof *out);
+    if (out == NULL || arena_keep(c->a, note) == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    jpl__cosign_response__init(out);
+    out->tree_size = res.size;
+    out->key_name = arena_strdup(c->a, res.key_name);
+    out->duplicate = res.duplicate;
+    out->note = note;
+    c->resp->result_case = JPL__RESPONSE__RESULT_COSIGN;
+    c->resp->cosign = out;
+    return JPL_OK;
+}
+
 static jpl_err dispatch(call *c, const Jpl__Request *req, jpl_error *e)
 {
     switch (req->op_case) {
@@ -537,6 +566,8 @@ static jpl_err dispatch(call *c, const Jpl__Request *req, jpl_error *e)
         return do_query(c, req->query, e);
     case JPL__REQUEST__OP_ADMIN:
         return do_admin(c, req->admin, e);
+    case JPL__REQUEST__OP_COSIGN:
+        return do_cosign(c, req->cosign, e);
     default:
         return jpl_fail(e, JPL_ERR_BAD_INPUT, "unknown operation");
     }

@@ -46,6 +46,23 @@ jpl_err jpl_keyfile_write(const char *path, const char *text, bool secret, jpl_e
     return jpl_fsync_parent(path, e);
 }
 
+jpl_err jpl_file_replace(const char *path, const void *data, size_t len, jpl_error *e)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return jpl_fail(e, JPL_ERR_IO, "%s: %s", tmp, strerror(errno));
+    bool ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        jpl_fail(e, JPL_ERR_IO, "%s: %s", path, strerror(errno));
+        unlink(tmp);
+        return JPL_ERR_IO;
+    }
+    return jpl_fsync_parent(path, e);
+}
+
 jpl_err jpl_file_read_all(const char *path, size_t max, char **out, size_t *len_out, jpl_error *e)
 {
     FILE *f = fopen(path, "rb");

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "jpl/codec.h"
+#include "jpl/cosign.h"
 #include "jpl/event_json.h"
 #include "jpl/keyfile.h"
 #include "jpl/merkle.h"
@@ -466,6 +467,10 @@ static jpl_err start_writer(jpl_ledger *l, jpl_error *e)
     jpl_merkle_reader r = tree_reader(l);
     if ((rc = jpl_merkle_frontier_load(&r, l->size, &l->frontier, e)) != JPL_OK)
         return rc;
+    /* ledgers made before cosignatures get the family here, before any thread uses the store */
+    int cosig_cf = 0;
+    if ((rc = jpl_store_cf(l->store, JPL_COSIG_FAMILY, true, &cosig_cf, e)) != JPL_OK)
+        return rc;
     l->batch = jpl_batch_new_caching(
         WRITER_KEEP_BYTES, (uint64_t)1 << JPL_CF_LOG | (uint64_t)1 << JPL_CF_IDS |
                                (uint64_t)1 << JPL_CF_TREE | (uint64_t)1 << JPL_CF_CHECKPOINTS);
@@ -893,24 +898,21 @@ jpl_err jpl_ledger_checkpoint(jpl_ledger *l, char **note_out, jpl_error *e)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     jpl_iter_last(it);
     jpl_err rc = JPL_OK;
+    uint64_t size = 0;
     if (!jpl_iter_valid(it)) {
         rc = jpl_iter_status(it, e);
         if (rc == JPL_OK)
             rc = jpl_fail(e, JPL_ERR_NOT_FOUND, "the ledger has no checkpoint yet");
     } else {
-        size_t vlen = 0;
-        const uint8_t *v = jpl_iter_value(it, &vlen);
-        char *note = malloc(vlen + 1);
-        if (note == NULL) {
-            rc = jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
-        } else {
-            memcpy(note, v, vlen);
-            note[vlen] = '\0';
-            *note_out = note;
-        }
+        size_t klen = 0;
+        const uint8_t *k = jpl_iter_key(it, &klen);
+        if (klen != 8)
+            rc = jpl_fail(e, JPL_ERR_CORRUPT, "malformed checkpoint key");
+        else
+            size = jpl_get_u64be(k);
     }
     jpl_iter_free(it);
-    return rc;
+    return rc == JPL_OK ? jpl_ledger_checkpoint_at(l, size, note_out, e) : rc;
 }
 
 jpl_err jpl_ledger_employee_unit(jpl_ledger *l, const char *nip, char *unit_out, size_t cap,
@@ -938,8 +940,8 @@ jpl_err jpl_ledger_employee_unit(jpl_ledger *l, const char *nip, char *unit_out,
     return JPL_OK;
 }
 
-jpl_err jpl_ledger_key_role(jpl_ledger *l, const uint8_t pk[JPL_ED25519_PK_LEN], int *role_out,
-                            char *name_out, size_t cap, jpl_error *e)
+jpl_err jpl_ledger_key_info(jpl_ledger *l, const uint8_t pk[JPL_ED25519_PK_LEN],
+                            jpl_key_info *info_out, jpl_error *e)
 {
     uint8_t k[33];
     k[0] = 'K';
@@ -955,15 +957,28 @@ jpl_err jpl_ledger_key_role(jpl_ledger *l, const uint8_t pk[JPL_ED25519_PK_LEN],
         free(v);
         return jpl_fail(e, JPL_ERR_CORRUPT, "key record has bad size");
     }
-    bool revoked = v[1] != 0;
-    int role = v[0];
-    size_t nlen = vlen - 18 < cap - 1 ? vlen - 18 : cap - 1;
-    memcpy(name_out, v + 18, nlen);
-    name_out[nlen] = '\0';
+    jpl_key_info info;
+    memset(&info, 0, sizeof info);
+    info.role = v[0];
+    info.revoked = v[1] != 0;
+    size_t nlen = vlen - 18 < sizeof info.name - 1 ? vlen - 18 : sizeof info.name - 1;
+    memcpy(info.name, v + 18, nlen);
     free(v);
-    if (revoked)
-        return jpl_fail(e, JPL_ERR_KEY_REVOKED, "the key %s was revoked", name_out);
-    *role_out = role;
+    *info_out = info;
+    return JPL_OK;
+}
+
+jpl_err jpl_ledger_key_role(jpl_ledger *l, const uint8_t pk[JPL_ED25519_PK_LEN], int *role_out,
+                            char *name_out, size_t cap, jpl_error *e)
+{
+    jpl_key_info info;
+    jpl_err rc = jpl_ledger_key_info(l, pk, &info, e);
+    if (rc != JPL_OK)
+        return rc;
+    snprintf(name_out, cap, "%s", info.name);
+    if (info.revoked)
+        return jpl_fail(e, JPL_ERR_KEY_REVOKED, "the key %s was revoked", info.name);
+    *role_out = info.role;
     return JPL_OK;
 }
 

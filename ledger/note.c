@@ -413,18 +413,17 @@ jpl_err jpl_note_verifier_format(const jpl_note_verifier *verifier, char *buf, s
 
 /* ---- signing ---- */
 
-jpl_err jpl_note_sign(const char *text, size_t text_len, const jpl_note_signer *signer, char *out,
-                      size_t out_cap, size_t *out_len, jpl_error *e)
+/* Checks that signer is well-formed (valid name, key id and public key of its secret key) and
+ * that text[0..text_len) may be signed; sets *name_len. */
+static jpl_err check_signing(const char *text, size_t text_len, const jpl_note_signer *signer,
+                             size_t *name_len, jpl_error *e)
 {
-    if (signer == NULL || out_len == NULL)
-        return jpl_fail(e, JPL_ERR_BAD_INPUT, "note sign: signer or out_len missing");
-    size_t name_len = 0;
-    jpl_err err = check_name(signer->name, &name_len, e);
+    jpl_err err = check_name(signer->name, name_len, e);
     if (err != JPL_OK) {
         jpl_error_prefix(e, "note signer");
         return err;
     }
-    if (key_id_of(signer->name, name_len, signer->pk) != signer->key_id ||
+    if (key_id_of(signer->name, *name_len, signer->pk) != signer->key_id ||
         !jpl_memeq(signer->pk, signer->sk + JPL_ED25519_SEED_LEN, JPL_ED25519_PK_LEN))
         return jpl_fail(e, JPL_ERR_BAD_INPUT,
                         "note signer %s: key id or public key does not match the secret key",
@@ -433,14 +432,49 @@ jpl_err jpl_note_sign(const char *text, size_t text_len, const jpl_note_signer *
         return jpl_fail(e, JPL_ERR_BAD_INPUT, "note text is empty");
     if (text[text_len - 1] != '\n')
         return jpl_fail(e, JPL_ERR_BAD_INPUT, "note text must end with a newline");
-    err = check_text_chars("note text", text, text_len, e);
-    if (err != JPL_OK)
-        return err;
+    return check_text_chars("note text", text, text_len, e);
+}
 
+/* Length of signer's signature line, newline included (name_len from check_signing). */
+static size_t sig_line_len(size_t name_len)
+{
+    return EM_DASH_SP_LEN + name_len + 1 + (jpl_base64_size(ED25519_NOTE_SIG_LEN) - 1) + 1;
+}
+
+/* Writes signer's signature line over text[0..text_len), "— name base64(key id || sig)\n", at
+ * out (sig_line_len(name_len) bytes; no NUL). */
+static jpl_err write_sig_line(const char *text, size_t text_len, const jpl_note_signer *signer,
+                              size_t name_len, char *out, jpl_error *e)
+{
     uint8_t blob[ED25519_NOTE_SIG_LEN];
     char b64[JPL_NOTE_SIG_B64_MAX];
     size_t b64_len = jpl_base64_size(sizeof blob) - 1;
-    size_t line_len = EM_DASH_SP_LEN + name_len + 1 + b64_len + 1;
+    put_be32(blob, signer->key_id);
+    jpl_ed25519_sign(blob + 4, text, text_len, signer->sk);
+    if (!jpl_base64_encode(b64, sizeof b64, blob, sizeof blob))
+        return jpl_fail(e, JPL_ERR_INTERNAL, "note sign: base64 encoding failed");
+    size_t o = 0;
+    memcpy(out + o, EM_DASH_SP, EM_DASH_SP_LEN);
+    o += EM_DASH_SP_LEN;
+    memcpy(out + o, signer->name, name_len);
+    o += name_len;
+    out[o++] = ' ';
+    memcpy(out + o, b64, b64_len);
+    o += b64_len;
+    out[o] = '\n';
+    return JPL_OK;
+}
+
+jpl_err jpl_note_sign(const char *text, size_t text_len, const jpl_note_signer *signer, char *out,
+                      size_t out_cap, size_t *out_len, jpl_error *e)
+{
+    if (signer == NULL || out_len == NULL)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "note sign: signer or out_len missing");
+    size_t name_len = 0;
+    jpl_err err = check_signing(text, text_len, signer, &name_len, e);
+    if (err != JPL_OK)
+        return err;
+    size_t line_len = sig_line_len(name_len);
     if (text_len > JPL_NOTE_MAX_SIZE || line_len + 1 > JPL_NOTE_MAX_SIZE - text_len)
         return jpl_fail(e, JPL_ERR_TOO_LARGE, "signed note would exceed %u bytes",
                         JPL_NOTE_MAX_SIZE);
@@ -449,25 +483,63 @@ jpl_err jpl_note_sign(const char *text, size_t text_len, const jpl_note_signer *
         return jpl_fail(e, JPL_ERR_TOO_LARGE,
                         "note sign: output buffer of %zu bytes is too small, need %zu", out_cap,
                         total + 1);
-
-    put_be32(blob, signer->key_id);
-    jpl_ed25519_sign(blob + 4, text, text_len, signer->sk);
-    if (!jpl_base64_encode(b64, sizeof b64, blob, sizeof blob))
-        return jpl_fail(e, JPL_ERR_INTERNAL, "note sign: base64 encoding failed");
-
+    char line[EM_DASH_SP_LEN + JPL_NOTE_NAME_MAX + 128];
+    err = write_sig_line(text, text_len, signer, name_len, line, e);
+    if (err != JPL_OK)
+        return err;
     memmove(out, text, text_len); /* out may be text itself */
-    size_t o = text_len;
-    out[o++] = '\n';
-    memcpy(out + o, EM_DASH_SP, EM_DASH_SP_LEN);
-    o += EM_DASH_SP_LEN;
-    memcpy(out + o, signer->name, name_len);
-    o += name_len;
-    out[o++] = ' ';
-    memcpy(out + o, b64, b64_len);
-    o += b64_len;
-    out[o++] = '\n';
-    out[o] = '\0';
-    *out_len = o;
+    out[text_len] = '\n';
+    memcpy(out + text_len + 1, line, line_len);
+    out[total] = '\0';
+    *out_len = total;
+    return JPL_OK;
+}
+
+/* True iff a signature line of r names (name, key id). */
+static bool has_sig_by(const char *note, const jpl_note_result *r, const char *name,
+                       size_t name_len, uint32_t key_id)
+{
+    for (size_t i = 0; i < r->n_sigs; i++)
+        if (r->sigs[i].key_id == key_id && r->sigs[i].name_len == name_len &&
+            memcmp(note + r->sigs[i].name_off, name, name_len) == 0)
+            return true;
+    return false;
+}
+
+jpl_err jpl_note_cosign(const char *note, size_t len, const jpl_note_signer *signer, char *out,
+                        size_t out_cap, size_t *out_len, jpl_error *e)
+{
+    if (signer == NULL || out_len == NULL)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "note cosign: signer or out_len missing");
+    static const jpl_note_result zero;
+    jpl_note_result r = zero;
+    jpl_err err = jpl_note_parse(note, len, &r, e);
+    if (err != JPL_OK)
+        return err;
+    size_t name_len = 0;
+    err = check_signing(note, r.text_len, signer, &name_len, e);
+    if (err != JPL_OK)
+        return err;
+    if (has_sig_by(note, &r, signer->name, name_len, signer->key_id))
+        return jpl_fail(e, JPL_ERR_EXISTS, "the note already has a signature by %s+%08x",
+                        signer->name, signer->key_id);
+    if (r.n_sigs == JPL_NOTE_SIGS_MAX)
+        return jpl_fail(e, JPL_ERR_TOO_LARGE, "the note already has %d signatures, the limit",
+                        JPL_NOTE_SIGS_MAX);
+    size_t line_len = sig_line_len(name_len);
+    if (line_len > JPL_NOTE_MAX_SIZE - len)
+        return jpl_fail(e, JPL_ERR_TOO_LARGE, "cosigned note would exceed %u bytes",
+                        JPL_NOTE_MAX_SIZE);
+    if (out == NULL || out_cap < len + line_len + 1)
+        return jpl_fail(e, JPL_ERR_TOO_LARGE,
+                        "note cosign: output buffer of %zu bytes is too small, need %zu", out_cap,
+                        len + line_len + 1);
+    err = write_sig_line(note, r.text_len, signer, name_len, out + len, e);
+    if (err != JPL_OK)
+        return err;
+    memcpy(out, note, len);
+    out[len + line_len] = '\0';
+    *out_len = len + line_len;
     return JPL_OK;
 }
 

@@ -7,9 +7,12 @@
 #define JPL_TEST_H
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "jpl/ledger.h"
 
 extern int jpl_test_failures;
 extern int jpl_test_checks;
@@ -84,5 +87,11 @@ const char *jpl_test_vector_path(const char *file);
 /* Creates a fresh empty directory under the build tree's test scratch area; returns its path
  * (static storage, valid until the next call). */
 const char *jpl_test_tmpdir(const char *name);
+
+/* A new ledger in a fresh scratch directory (jpl_test_tmpdir(name)/ledger), opened for
+ * writing into *l: its directory into dir[0..cap), its first admin key into *admin, what init
+ * returned into *res (may be NULL). On failure prints why on stderr and returns false. */
+bool jpl_test_ledger_new(const char *name, char *dir, size_t cap, jpl_note_signer *admin,
+                         jpl_init_result *res, jpl_ledger **l);
 
 #endif

@@ -1,6 +1,8 @@
 /* Runner and helpers for the tiny test harness in test.h. */
 #include "test.h"
 
+#include "jpl/keyfile.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,4 +44,24 @@ const char *jpl_test_tmpdir(const char *name)
     if (mkdir(path, 0700) != 0)
         return NULL;
     return path;
+}
+
+bool jpl_test_ledger_new(const char *name, char *dir, size_t cap, jpl_note_signer *admin,
+                         jpl_init_result *res, jpl_ledger **l)
+{
+    const char *tmp = jpl_test_tmpdir(name);
+    if (tmp == NULL)
+        return false;
+    snprintf(dir, cap, "%s/ledger", tmp);
+    jpl_error e = {0};
+    jpl_init_result ir;
+    if (jpl_ledger_init(dir, NULL, &ir, &e) != JPL_OK ||
+        jpl_keyfile_read_signer(ir.admin_key_path, admin, &e) != JPL_OK ||
+        jpl_ledger_open(dir, true, l, &e) != JPL_OK) {
+        fprintf(stderr, "new ledger %s: %s\n", dir, e.msg);
+        return false;
+    }
+    if (res != NULL)
+        *res = ir;
+    return true;
 }

@@ -9,8 +9,10 @@
 #include <stdint.h>
 
 #include "commands.h"
+#include "jpl/codec.h"
 #include "jpl/err.h"
 #include "jpl/ledger.h"
+#include "jpl/merkle.h"
 #include "jpl/note.h"
 
 /* Parses a whole decimal uint64 (no sign, no junk); false on anything else. */
@@ -77,6 +79,27 @@ jpl_err cli_open_writable(const char *dir, jpl_ledger **l_out, struct jpl_projec
  * client; prints the result line (`seq N id` or JSON). Returns the exit code. */
 int cli_append_event(const char *cmd, jpl_ledger *l, struct jpl_client *client,
                      const jpl_note_signer *signer, Jpl__Event *ev, bool json);
+
+/* One exchange with the server; prints the error and returns its code (tools/cmd_remote.c).
+ * *resp (free with jpl_codec_response_free) is set whenever a response arrived. */
+int cli_call(const char *cmd, struct jpl_client *c, const Jpl__Request *req, Jpl__Response **resp);
+/* The server's status, latest checkpoint, or consistency proof between sizes m and n into
+ * *resp (caller frees; its result is of the asked-for kind); print the error and return its
+ * code. */
+int cli_get_status(const char *cmd, struct jpl_client *c, Jpl__Response **resp);
+int cli_get_checkpoint(const char *cmd, struct jpl_client *c, Jpl__Response **resp);
+int cli_get_consistency(const char *cmd, struct jpl_client *c, uint64_t m, uint64_t n,
+                        Jpl__Response **resp);
+
+/* A proof from the wire into path (each element exactly 32 bytes, at most 64); false if not. */
+bool cli_wire_path(ProtobufCBinaryData *elems, size_t n, uint8_t path[JPL_MERKLE_MAX_PATH][32],
+                   size_t *n_out);
+
+/* `checkpoint --cosign` (tools/cmd_cosign.c): an auditor checks and cosigns the server's latest
+ * checkpoint; key_path its private key, log_key (NULL: the server's) and state_path (NULL:
+ * none) as in docs/CLI.md. Returns the exit code. */
+int remote_cosign(const cli_remote *r, const char *key_path, const char *log_key,
+                  const char *state_path, bool json);
 
 /* The --url forms of read, checkpoint and prove (tools/cmd_remote.c). */
 int remote_read(const cli_remote *r, uint64_t from, uint64_t count, bool json);

@@ -33,7 +33,10 @@ enum {
     OPT_VKEY,
     OPT_ROLE,
     OPT_REASON,
-    OPT_BATCH
+    OPT_BATCH,
+    OPT_COSIGN,
+    OPT_LOG_KEY,
+    OPT_STATE
 };
 
 /* Runs getopt_long over argv; returns JPL_OK or a usage error for unknown/missing options. */
@@ -522,9 +525,16 @@ int cmd_read(int argc, char **argv)
 int cmd_checkpoint(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, 0, OPT_DATA}, CLI_REMOTE_OPTS, {0, 0, 0, 0}};
-    const char *data = NULL;
+    static const struct option opts[] = {{"data", required_argument, 0, OPT_DATA},
+                                         {"cosign", no_argument, 0, OPT_COSIGN},
+                                         {"key", required_argument, 0, OPT_KEY},
+                                         {"log-key", required_argument, 0, OPT_LOG_KEY},
+                                         {"state", required_argument, 0, OPT_STATE},
+                                         {"json", no_argument, 0, OPT_JSON},
+                                         CLI_REMOTE_OPTS,
+                                         {0, 0, 0, 0}};
+    const char *data = NULL, *key = NULL, *log_key = NULL, *state = NULL;
+    bool cosign = false, json = false;
     cli_remote remote = {0};
     int c;
     GETOPT_LOOP("checkpoint", argc, argv, opts, c)
@@ -535,12 +545,34 @@ int cmd_checkpoint(int argc, char **argv)
         case OPT_DATA:
             data = optarg;
             break;
+        case OPT_COSIGN:
+            cosign = true;
+            break;
+        case OPT_KEY:
+            key = optarg;
+            break;
+        case OPT_LOG_KEY:
+            log_key = optarg;
+            break;
+        case OPT_STATE:
+            state = optarg;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
         default:
             return bad_option("checkpoint", argv);
         }
     }
     if (optind < argc)
         return cli_usage_error("checkpoint", "unexpected argument");
+    if (!cosign && (key || log_key || state || json))
+        return cli_usage_error("checkpoint",
+                               "--key, --log-key, --state and --json go with --cosign");
+    if (cosign && (key == NULL || remote.url == NULL))
+        return cli_usage_error("checkpoint", "--cosign needs --key AUDITOR.key and --url URL");
+    if (cosign)
+        return remote_cosign(&remote, key, log_key, state, json);
     if (remote.url)
         return remote_checkpoint(&remote);
     jpl_ledger *l = NULL;

@@ -16,8 +16,7 @@
 #include "jpl/merkle.h"
 #include "jpl/server.h"
 
-static int call_or_fail(const char *cmd, jpl_client *c, const Jpl__Request *req,
-                        Jpl__Response **resp)
+int cli_call(const char *cmd, jpl_client *c, const Jpl__Request *req, Jpl__Response **resp)
 {
     jpl_error e = {0};
     jpl_err rc = jpl_client_call(c, req, resp, &e);
@@ -37,7 +36,7 @@ static int read_page(const char *cmd, jpl_client *c, uint64_t from, uint32_t max
     Jpl__Request req = JPL__REQUEST__INIT;
     req.op_case = JPL__REQUEST__OP_READ_LOG;
     req.read_log = &rl;
-    int rc = call_or_fail(cmd, c, &req, resp);
+    int rc = cli_call(cmd, c, &req, resp);
     if (rc == JPL_OK && (*resp)->result_case != JPL__RESPONSE__RESULT_READ_LOG)
         rc = cli_fail(cmd, JPL_ERR_BAD_INPUT, "the server sent no log entries");
     return rc;
@@ -69,18 +68,26 @@ int remote_read(const cli_remote *r, uint64_t from, uint64_t count, bool json)
     return ret;
 }
 
-int remote_checkpoint(const cli_remote *r)
+int cli_get_checkpoint(const char *cmd, jpl_client *c, Jpl__Response **resp)
 {
-    jpl_client *c = NULL;
-    int ret = cli_connect("checkpoint", r, &c);
     Jpl__CheckpointRequest cr = JPL__CHECKPOINT_REQUEST__INIT;
     Jpl__Request req = JPL__REQUEST__INIT;
     req.op_case = JPL__REQUEST__OP_CHECKPOINT;
     req.checkpoint = &cr;
+    int rc = cli_call(cmd, c, &req, resp);
+    if (rc == JPL_OK && (*resp)->result_case != JPL__RESPONSE__RESULT_CHECKPOINT)
+        rc = cli_fail(cmd, JPL_ERR_BAD_INPUT, "the server sent no checkpoint");
+    return rc;
+}
+
+int remote_checkpoint(const cli_remote *r)
+{
+    jpl_client *c = NULL;
+    int ret = cli_connect("checkpoint", r, &c);
     Jpl__Response *resp = NULL;
     if (ret == JPL_OK)
-        ret = call_or_fail("checkpoint", c, &req, &resp);
-    if (ret == JPL_OK && resp->result_case == JPL__RESPONSE__RESULT_CHECKPOINT)
+        ret = cli_get_checkpoint("checkpoint", c, &resp);
+    if (ret == JPL_OK)
         fputs(resp->checkpoint->note, stdout);
     jpl_codec_response_free(resp);
     jpl_client_close(c);
@@ -88,8 +95,8 @@ int remote_checkpoint(const cli_remote *r)
 }
 
 /* A proof from the wire: every element must be 32 bytes (checked by the Merkle module). */
-static bool wire_path(ProtobufCBinaryData *elems, size_t n, uint8_t path[JPL_MERKLE_MAX_PATH][32],
-                      size_t *n_out)
+bool cli_wire_path(ProtobufCBinaryData *elems, size_t n, uint8_t path[JPL_MERKLE_MAX_PATH][32],
+                   size_t *n_out)
 {
     jpl_bytes tmp[JPL_MERKLE_MAX_PATH];
     if (n > JPL_MERKLE_MAX_PATH)
@@ -118,13 +125,13 @@ int remote_prove_inclusion(const cli_remote *r, uint64_t seq, bool has_size, uin
     req.inclusion = &ir;
     Jpl__Response *resp = NULL;
     if (ret == JPL_OK)
-        ret = call_or_fail("prove", c, &req, &resp);
+        ret = cli_call("prove", c, &req, &resp);
     if (ret == JPL_OK && resp->result_case == JPL__RESPONSE__RESULT_INCLUSION) {
         const Jpl__InclusionResponse *p = resp->inclusion;
         uint8_t path[JPL_MERKLE_MAX_PATH][32];
         size_t n = 0;
         if (!is_hash(&p->leaf_hash) || !is_hash(&p->root) ||
-            !wire_path(p->path, p->n_path, path, &n))
+            !cli_wire_path(p->path, p->n_path, path, &n))
             ret = cli_fail("prove", JPL_ERR_BAD_INPUT, "the server sent a malformed proof");
         else
             print_proof(inclusion_json(p->seq, p->tree_size, p->leaf_hash.data, p->root.data,
@@ -136,25 +143,34 @@ int remote_prove_inclusion(const cli_remote *r, uint64_t seq, bool has_size, uin
     return ret;
 }
 
-int remote_prove_consistency(const cli_remote *r, uint64_t m, uint64_t n, bool json)
+int cli_get_consistency(const char *cmd, jpl_client *c, uint64_t m, uint64_t n,
+                        Jpl__Response **resp)
 {
-    jpl_client *c = NULL;
-    int ret = cli_connect("prove", r, &c);
     Jpl__ConsistencyRequest cr = JPL__CONSISTENCY_REQUEST__INIT;
     cr.from_size = m;
     cr.to_size = n;
     Jpl__Request req = JPL__REQUEST__INIT;
     req.op_case = JPL__REQUEST__OP_CONSISTENCY;
     req.consistency = &cr;
+    int rc = cli_call(cmd, c, &req, resp);
+    if (rc == JPL_OK && (*resp)->result_case != JPL__RESPONSE__RESULT_CONSISTENCY)
+        rc = cli_fail(cmd, JPL_ERR_BAD_INPUT, "the server sent no consistency proof");
+    return rc;
+}
+
+int remote_prove_consistency(const cli_remote *r, uint64_t m, uint64_t n, bool json)
+{
+    jpl_client *c = NULL;
+    int ret = cli_connect("prove", r, &c);
     Jpl__Response *resp = NULL;
     if (ret == JPL_OK)
-        ret = call_or_fail("prove", c, &req, &resp);
-    if (ret == JPL_OK && resp->result_case == JPL__RESPONSE__RESULT_CONSISTENCY) {
+        ret = cli_get_consistency("prove", c, m, n, &resp);
+    if (ret == JPL_OK) {
         const Jpl__ConsistencyResponse *p = resp->consistency;
         uint8_t path[JPL_MERKLE_MAX_PATH][32];
         size_t np = 0;
         if (!is_hash(&p->root_from) || !is_hash(&p->root_to) ||
-            !wire_path(p->path, p->n_path, path, &np))
+            !cli_wire_path(p->path, p->n_path, path, &np))
             ret = cli_fail("prove", JPL_ERR_BAD_INPUT, "the server sent a malformed proof");
         else
             print_proof(consistency_json(p->from_size, p->to_size, p->root_from.data,
@@ -168,13 +184,13 @@ int remote_prove_consistency(const cli_remote *r, uint64_t m, uint64_t n, bool j
 
 /* ---- status ---- */
 
-static int get_status(const char *cmd, jpl_client *c, Jpl__Response **resp)
+int cli_get_status(const char *cmd, jpl_client *c, Jpl__Response **resp)
 {
     Jpl__StatusRequest sr = JPL__STATUS_REQUEST__INIT;
     Jpl__Request req = JPL__REQUEST__INIT;
     req.op_case = JPL__REQUEST__OP_STATUS;
     req.status = &sr;
-    int rc = call_or_fail(cmd, c, &req, resp);
+    int rc = cli_call(cmd, c, &req, resp);
     if (rc == JPL_OK && (*resp)->result_case != JPL__RESPONSE__RESULT_STATUS)
         rc = cli_fail(cmd, JPL_ERR_BAD_INPUT, "the server sent no status");
     return rc;
@@ -217,7 +233,7 @@ int cmd_status(int argc, char **argv)
     Jpl__Response *resp = NULL;
     int ret = cli_connect("status", &r, &cl);
     if (ret == JPL_OK)
-        ret = get_status("status", cl, &resp);
+        ret = cli_get_status("status", cl, &resp);
     if (ret == JPL_OK) {
         const Jpl__StatusResponse *s = resp->status;
         json_t *o = json_object();
@@ -537,7 +553,7 @@ int cmd_subscribe(int argc, char **argv)
     int ret = cli_connect("subscribe", &r, &f.client);
     if (ret == JPL_OK && !has_from) {
         Jpl__Response *resp = NULL;
-        ret = get_status("subscribe", f.client, &resp);
+        ret = cli_get_status("subscribe", f.client, &resp);
         if (ret == JPL_OK)
             f.next = resp->status->log_size; /* follow from now */
         jpl_codec_response_free(resp);

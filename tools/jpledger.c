@@ -118,10 +118,17 @@ static const jpl_command COMMANDS[] = {
      cmd_subscribe},
     {"status", "status of a running server",
      "usage: jpledger status [--url REQURL] [--auth-key FILE] [--json]\n" JSON_OPT, cmd_status},
-    {"checkpoint", "print the latest signed checkpoint",
+    {"checkpoint", "print the latest signed checkpoint; an auditor cosigns it",
      "usage: jpledger checkpoint [--data DIR]\n"
-     "  prints the latest signed checkpoint (C2SP tlog-checkpoint note) verbatim\n" DATA_OPT
-         REMOTE_OPT,
+     "       jpledger checkpoint --cosign --key AUDITOR.key --url URL [--log-key VKEY|FILE]\n"
+     "                           [--state FILE] [--json]\n"
+     "  prints the latest signed checkpoint (C2SP tlog-checkpoint note) verbatim: the log's\n"
+     "  signature, then every auditor's cosignature.\n"
+     "  --cosign: opens the server's latest checkpoint with the log key (--log-key, default:\n"
+     "  the server's), checks with a consistency proof that it extends the checkpoint in\n"
+     "  --state FILE (the last one this auditor cosigned; refuses a fork or a rollback, exit\n"
+     "  9), writes the new one there, then sends the auditor's signature line to the server.\n"
+     "  The key must be registered with role auditor\n" DATA_OPT REMOTE_OPT,
      cmd_checkpoint},
     {"prove", "inclusion and consistency proofs",
      "usage: jpledger prove inclusion --seq I [--size N] [--json]\n"
@@ -133,7 +140,8 @@ static const jpl_command COMMANDS[] = {
     {"verify", "verify every entry, signature and checkpoint",
      "usage: jpledger verify [--data DIR] [--log-key VKEY|FILE] [--threads N] [--json]\n"
      "  checks every entry, signature, key, Merkle node and checkpoint; names the first bad\n"
-     "  seq. --log-key defaults to DIR/log.vkey; give the key you trust\n" DATA_OPT JSON_OPT,
+     "  seq. Then every auditor cosignature; lists the auditors that cosigned the latest\n"
+     "  checkpoint. --log-key defaults to DIR/log.vkey; give the key you trust\n" DATA_OPT JSON_OPT,
      cmd_verify},
     {"replay", "rebuild projections from seq 0",
      "usage: jpledger replay [--projection balances|units|trail] [--check] [--data DIR] [--json]\n"

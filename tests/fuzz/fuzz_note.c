@@ -6,7 +6,10 @@
  *     each signature's base64 the one canonical spelling of its bytes;
  *  2. as note text, signed with the published PeterNeumann test signer key: whenever jpl_note_sign
  *     accepts the text, opening the result must succeed with exactly that text and that key, and
- *     fail once the text is changed.
+ *     fail once the text is changed;
+ *  3. as a note to cosign with that signer: jpl_note_cosign succeeds exactly when the note
+ *     parses, has no line by the signer and room for one more, keeps every byte of the note, and
+ *     its one added line verifies over the note's text.
  * Corpus: tests/fuzz/corpus/note/.
  */
 #include "fuzz.h"
@@ -148,10 +151,35 @@ static void sign_as_text(const char *text, size_t len)
     free(out);
 }
 
+static void cosign_as_note(const char *note, size_t len)
+{
+    static jpl_note_result p, r;
+    size_t cap = len + 512, out_len = 0;
+    char *out = malloc(cap);
+    FUZZ_CHECK(out != NULL);
+    jpl_error e = {0};
+    jpl_err rc = jpl_note_cosign(note, len, &signer, out, cap, &out_len, &e);
+    FUZZ_CHECK(rc == JPL_OK || rc == JPL_ERR_BAD_INPUT || rc == JPL_ERR_TOO_LARGE ||
+               rc == JPL_ERR_EXISTS);
+    bool parsed = jpl_note_parse(note, len, &p, NULL) == JPL_OK;
+    FUZZ_CHECK(rc != JPL_OK || parsed);
+    if (rc == JPL_OK) {
+        FUZZ_CHECK(out_len > len && out_len < cap && out[out_len] == '\0');
+        FUZZ_CHECK(memcmp(out, note, len) == 0);
+        FUZZ_CHECK(jpl_note_open(out, out_len, &verifiers[0], 1, &r, &e) == JPL_OK);
+        FUZZ_CHECK(r.text_len == p.text_len && r.n_sigs == p.n_sigs + 1);
+        FUZZ_CHECK(r.n_verified == 1 && r.sigs[r.n_sigs - 1].verifier == 0);
+    } else if (rc == JPL_ERR_EXISTS) {
+        FUZZ_CHECK(parsed);
+    }
+    free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     init_keys();
     open_as_note((const char *)data, size);
     sign_as_text((const char *)data, size);
+    cosign_as_note((const char *)data, size);
     return 0;
 }

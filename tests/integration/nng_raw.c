@@ -4,6 +4,7 @@
  * oversize requests in the API integration test.
  *   jpl_nng_raw URL FILE          send FILE's bytes
  *   jpl_nng_raw URL --size N      send N bytes of 0xA5
+ *   jpl_nng_raw URL --cosign NOTEFILE VKEY   a well-formed cosign request with any note
  * Exit: the response code, or 100 when no response came (connection dropped, timeout).
  */
 #include <stdio.h>
@@ -14,16 +15,44 @@
 #include "jpl/keyfile.h"
 #include "jpl/net.h"
 
+/* A serialized Request{cosign{note = NOTEFILE's bytes, public_key = VKEY's key}}. */
+static jpl_err cosign_request(const char *note_file, const char *vkey, uint8_t **out, size_t *len,
+                              jpl_error *e)
+{
+    char *note = NULL;
+    size_t nlen = 0;
+    jpl_note_verifier v;
+    jpl_err rc = jpl_keyfile_read_verifier(vkey, &v, e);
+    if (rc == JPL_OK)
+        rc = jpl_file_read_all(note_file, JPL_NOTE_MAX_SIZE + 16, &note, &nlen, e);
+    if (rc != JPL_OK)
+        return rc;
+    Jpl__CosignRequest cr = JPL__COSIGN_REQUEST__INIT;
+    cr.note = note;
+    cr.public_key = (ProtobufCBinaryData){sizeof v.pk, v.pk};
+    Jpl__Request req = JPL__REQUEST__INIT;
+    req.op_case = JPL__REQUEST__OP_COSIGN;
+    req.cosign = &cr;
+    rc = jpl_codec_request_encode(&req, out, len, e);
+    free(note);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: jpl_nng_raw URL FILE | URL --size N\n");
+        fprintf(stderr, "usage: jpl_nng_raw URL FILE | URL --size N | URL --cosign NOTEFILE VKEY\n");
         return 2;
     }
     uint8_t *buf = NULL;
     size_t len = 0;
     jpl_error e = {0};
-    if (strcmp(argv[2], "--size") == 0 && argc > 3) {
+    if (strcmp(argv[2], "--cosign") == 0 && argc > 4) {
+        if (cosign_request(argv[3], argv[4], &buf, &len, &e) != JPL_OK) {
+            fprintf(stderr, "%s\n", e.msg);
+            return 2;
+        }
+    } else if (strcmp(argv[2], "--size") == 0 && argc > 3) {
         len = strtoull(argv[3], NULL, 10);
         buf = malloc(len ? len : 1);
         if (buf == NULL)

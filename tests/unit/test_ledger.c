@@ -92,22 +92,8 @@ static jpl_err register_key(fixture *f, const jpl_note_signer *k, const char *ro
 static bool setup(fixture *f, const char *name)
 {
     memset(f, 0, sizeof *f);
-    const char *tmp = jpl_test_tmpdir(name);
-    if (tmp == NULL)
+    if (!jpl_test_ledger_new(name, f->dir, sizeof f->dir, &f->admin, NULL, &f->l))
         return false;
-    snprintf(f->dir, sizeof f->dir, "%s/ledger", tmp);
-    jpl_error e = {0};
-    jpl_init_result res;
-    if (jpl_ledger_init(f->dir, NULL, &res, &e) != JPL_OK) {
-        fprintf(stderr, "init: %s\n", e.msg);
-        return false;
-    }
-    if (jpl_keyfile_read_signer(res.admin_key_path, &f->admin, &e) != JPL_OK)
-        return false;
-    if (jpl_ledger_open(f->dir, true, &f->l, &e) != JPL_OK) {
-        fprintf(stderr, "open: %s\n", e.msg);
-        return false;
-    }
     bool ok = jpl_note_keygen("hr", &f->hr, NULL) == JPL_OK &&
               jpl_note_keygen("lms", &f->lms, NULL) == JPL_OK &&
               jpl_note_keygen("verifier", &f->verifier, NULL) == JPL_OK &&

@@ -1191,6 +1191,151 @@ static void test_size_limit(void)
     jpl_note_signer_wipe(&s);
 }
 
+/* ---- cosignatures ---- */
+
+/* Parses the verifier keys of an example into vs (at most cap); returns how many. */
+static size_t example_verifiers(json_t *ex, jpl_note_verifier *vs, size_t cap)
+{
+    size_t n = 0, i;
+    json_t *vk;
+    json_array_foreach(json_object_get(ex, "verifier_keys"), i, vk)
+    {
+        const char *s = json_string_value(vk);
+        if (n < cap && s != NULL && jpl_note_verifier_parse(s, strlen(s), &vs[n], NULL) == JPL_OK)
+            n++;
+    }
+    return n;
+}
+
+/* The exact bytes of example id (malloc'd) and the example itself; NULL if either is missing. */
+static char *example_note(json_t *root, const char *id, json_t **ex_out, size_t *len)
+{
+    json_t *ex = find_example(root, id);
+    if (ex_out != NULL)
+        *ex_out = ex;
+    return ex != NULL ? note_bytes(ex, len) : NULL;
+}
+
+/* The published sum.golang.org checkpoint with three witness cosignatures (plain Ed25519 lines
+ * after the log's): it opens with each key alone, that key's line verified and the other three
+ * listed as unknown, and the log's own note is a prefix of it (cosigning appends lines). */
+static void test_witness_cosignatures_each_key(void)
+{
+    json_t *root = load_vectors();
+    REQUIRE(root != NULL);
+    json_t *ex = NULL, *plain = NULL;
+    size_t len = 0, plen = 0;
+    char *note = example_note(root, "sumdb-checkpoint-with-3-cosigs", &ex, &len);
+    char *log_note = example_note(root, "sumdb-real-checkpoint-6476701", &plain, &plen);
+    REQUIRE(note != NULL && log_note != NULL);
+    CHECK(plen < len && memcmp(note, log_note, plen) == 0);
+    jpl_note_verifier vs[4];
+    REQUIRE(example_verifiers(ex, vs, 4) == 4);
+    for (size_t k = 0; k < 4; k++) {
+        jpl_error e = {0};
+        jpl_note_result r;
+        jpl_checkpoint cp;
+        CHECK_EQ(jpl_checkpoint_open(note, len, "go.sum database tree", &vs[k], 1, &cp, &r, &e),
+                 JPL_OK);
+        CHECK_EQ(r.n_sigs, 4);
+        CHECK_EQ(r.n_verified, 1);
+        CHECK_EQ(r.n_unverified, 3);
+        CHECK(jpl_note_result_verified_by(&r, 0));
+        CHECK(has_sig_named(note, &r, vs[k].name, true));
+        check_checkpoint_matches(&cp, json_object_get(plain, "checkpoint"));
+        /* the other keys' lines stay unknown */
+        for (size_t j = 0; j < 4; j++)
+            if (j != k)
+                CHECK(has_sig_named(note, &r, vs[j].name, false));
+    }
+    free(note);
+    free(log_note);
+    json_decref(root);
+}
+
+/* jpl_note_cosign adds one line to a published checkpoint, keeping every byte before it. */
+static void test_cosign(void)
+{
+    json_t *root = load_vectors();
+    REQUIRE(root != NULL);
+    json_t *witnessed = NULL;
+    size_t len = 0, wlen = 0;
+    char *note = example_note(root, "sumdb-real-checkpoint-6476701", NULL, &len);
+    char *wnote = example_note(root, "sumdb-checkpoint-with-3-cosigs", &witnessed, &wlen);
+    REQUIRE(note != NULL && wnote != NULL);
+    jpl_note_verifier vs[5];
+    REQUIRE(example_verifiers(witnessed, vs, 4) ==
+            4); /* sum.golang.org, monkeys, bananas, witness */
+    jpl_note_signer aud;
+    REQUIRE(jpl_note_keygen("auditor.example", &aud, NULL) == JPL_OK);
+    jpl_note_verifier_from_signer(&aud, &vs[4]);
+
+    char out[4096];
+    size_t n = 0;
+    jpl_error e = {0};
+    REQUIRE(jpl_note_cosign(note, len, &aud, out, sizeof out, &n, &e) == JPL_OK);
+    CHECK(n > len && memcmp(out, note, len) == 0 && out[n] == '\0');
+    jpl_note_result r;
+    jpl_note_verifier two[2] = {vs[0], vs[4]};
+    CHECK_EQ(jpl_note_open(out, n, two, 2, &r, &e), JPL_OK);
+    CHECK_EQ(r.n_sigs, 2);
+    CHECK_EQ(r.n_verified, 2);
+    CHECK_EQ(r.sigs[1].verifier, 1); /* the new line comes last */
+    /* a second cosignature by the same key is refused, the note stays as it was */
+    size_t n2 = 12345;
+    CHECK_EQ(jpl_note_cosign(out, n, &aud, out + 2048, 2048, &n2, &e), JPL_ERR_EXISTS);
+    CHECK(msg_has(&e, "auditor.example"));
+    CHECK_EQ(n2, 12345);
+
+    /* after the witnesses: five signatures, all verify */
+    char out5[4096];
+    REQUIRE(jpl_note_cosign(wnote, wlen, &aud, out5, sizeof out5, &n, &e) == JPL_OK);
+    CHECK(memcmp(out5, wnote, wlen) == 0);
+    CHECK_EQ(jpl_note_open(out5, n, vs, 5, &r, &e), JPL_OK);
+    CHECK_EQ(r.n_verified, 5);
+
+    /* cosigning does not vouch for the existing lines: on a tampered text the auditor's line
+     * verifies, the log's does not */
+    char tampered[1024];
+    memcpy(tampered, note, len);
+    tampered[22] = tampered[22] == '1' ? '2' : '1'; /* a digit of the tree size */
+    REQUIRE(jpl_note_cosign(tampered, len, &aud, out, sizeof out, &n, &e) == JPL_OK);
+    CHECK_EQ(jpl_note_open(out, n, &vs[4], 1, &r, &e), JPL_OK);
+    CHECK_EQ(jpl_note_open(out, n, two, 2, &r, &e), JPL_ERR_BAD_SIGNATURE);
+
+    /* malformed notes, a small buffer, a broken signer */
+    CHECK_EQ(jpl_note_cosign("no blank line\n", 14, &aud, out, sizeof out, &n, &e),
+             JPL_ERR_BAD_INPUT);
+    CHECK_EQ(jpl_note_cosign(note, len - 1, &aud, out, sizeof out, &n, &e), JPL_ERR_BAD_INPUT);
+    CHECK_EQ(jpl_note_cosign(note, len, &aud, out, len + 10, &n, &e), JPL_ERR_TOO_LARGE);
+    CHECK_EQ(jpl_note_cosign(note, len, NULL, out, sizeof out, &n, &e), JPL_ERR_BAD_INPUT);
+    jpl_note_signer broken = aud;
+    broken.key_id ^= 1;
+    CHECK_EQ(jpl_note_cosign(note, len, &broken, out, sizeof out, &n, &e), JPL_ERR_BAD_INPUT);
+    jpl_note_signer_wipe(&broken);
+
+    /* a note that already has JPL_NOTE_SIGS_MAX lines gets no more */
+    size_t big_cap = JPL_NOTE_SIGS_MAX * 200 + 1024;
+    char *big = malloc(big_cap);
+    REQUIRE(big != NULL);
+    size_t sig_len = len - (size_t)(strstr(note, "\n\n") + 2 - note); /* the log's line */
+    memcpy(big, note, len);
+    size_t bl = len;
+    for (size_t i = 1; i < JPL_NOTE_SIGS_MAX; i++, bl += sig_len)
+        memcpy(big + bl, note + len - sig_len, sig_len);
+    char *bout = malloc(big_cap + 512);
+    if (bout != NULL) {
+        CHECK_EQ(jpl_note_cosign(big, bl, &aud, bout, big_cap + 512, &n, &e), JPL_ERR_TOO_LARGE);
+        CHECK(msg_has(&e, "signatures"));
+    }
+    free(bout);
+    free(big);
+    jpl_note_signer_wipe(&aud);
+    free(note);
+    free(wnote);
+    json_decref(root);
+}
+
 int main(void)
 {
     if (!jpl_crypto_init())
@@ -1210,6 +1355,8 @@ int main(void)
         TEST_CASE(test_open_negative),
         TEST_CASE(test_signature_count_limits),
         TEST_CASE(test_size_limit),
+        TEST_CASE(test_witness_cosignatures_each_key),
+        TEST_CASE(test_cosign),
     };
     return jpl_test_run("note", cases, sizeof cases / sizeof cases[0]);
 }

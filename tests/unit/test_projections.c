@@ -12,7 +12,6 @@
 
 #include "jpl/codec.h"
 #include "jpl/event_json.h"
-#include "jpl/keyfile.h"
 #include "jpl/ledger.h"
 #include "jpl/merkle.h"
 #include "jpl/note.h"
@@ -99,18 +98,9 @@ static jpl_err register_key(fixture *f, const jpl_note_signer *k, const char *ro
 static bool setup(fixture *f, const char *name, bool attach)
 {
     memset(f, 0, sizeof *f);
-    const char *tmp = jpl_test_tmpdir(name);
-    if (tmp == NULL)
+    if (!jpl_test_ledger_new(name, f->dir, sizeof f->dir, &f->admin, NULL, &f->l))
         return false;
-    snprintf(f->dir, sizeof f->dir, "%s/ledger", tmp);
     jpl_error e = {0};
-    jpl_init_result res;
-    if (jpl_ledger_init(f->dir, NULL, &res, &e) != JPL_OK ||
-        jpl_keyfile_read_signer(res.admin_key_path, &f->admin, &e) != JPL_OK ||
-        jpl_ledger_open(f->dir, true, &f->l, &e) != JPL_OK) {
-        fprintf(stderr, "setup: %s\n", e.msg);
-        return false;
-    }
     if (attach && jpl_projections_attach(f->l, NULL, NULL, &f->p, &e) != JPL_OK) {
         fprintf(stderr, "attach: %s\n", e.msg);
         return false;

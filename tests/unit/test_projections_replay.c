@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 
 #include "jpl/event_json.h"
-#include "jpl/keyfile.h"
 #include "jpl/ledger.h"
 #include "jpl/note.h"
 #include "jpl/projections.h"
@@ -100,15 +99,8 @@ static bool employee_year(fixture *f, const char *nip, const char *unit)
 static bool setup(fixture *f, const char *name)
 {
     memset(f, 0, sizeof *f);
-    const char *tmp = jpl_test_tmpdir(name);
     jpl_error e = {0};
-    jpl_init_result ir;
-    if (tmp == NULL)
-        return false;
-    snprintf(f->dir, sizeof f->dir, "%s/ledger", tmp);
-    if (jpl_ledger_init(f->dir, NULL, &ir, &e) != JPL_OK ||
-        jpl_keyfile_read_signer(ir.admin_key_path, &f->admin, &e) != JPL_OK ||
-        jpl_ledger_open(f->dir, true, &f->l, &e) != JPL_OK ||
+    if (!jpl_test_ledger_new(name, f->dir, sizeof f->dir, &f->admin, NULL, &f->l) ||
         jpl_note_keygen("hr.setjen", &f->hr, &e) != JPL_OK ||
         jpl_note_keygen("lms.pusdiklat", &f->lms, &e) != JPL_OK ||
         jpl_note_keygen("verifier.pusdiklat", &f->verifier, &e) != JPL_OK) {

@@ -1,6 +1,7 @@
 /*
  * Key files: signed-note key texts on disk. Secret files are created mode 0600 (never
- * overwritten) and refused when group or others may read them.
+ * overwritten) and refused when group or others may read them. Also small whole-file reads and
+ * atomic replacements (state files).
  */
 #ifndef JPL_KEYFILE_H
 #define JPL_KEYFILE_H
@@ -24,6 +25,9 @@ jpl_err jpl_keyfile_read_verifier(const char *text_or_path, jpl_note_verifier *o
 /* Reads a whole file of at most max bytes into a malloc'd NUL-terminated buffer. */
 jpl_err jpl_file_read_all(const char *path, size_t max, char **out, size_t *len_out, jpl_error *e);
 
+/* Replaces (or creates) the file at path with data[0..len) atomically: a temporary file beside
+ * it, fsynced, renamed over path, then the directory fsynced. Mode 0600. Errors: IO. */
+jpl_err jpl_file_replace(const char *path, const void *data, size_t len, jpl_error *e);
 /* fsyncs the directory that holds path (after creating or renaming a file in it). */
 jpl_err jpl_fsync_parent(const char *path, jpl_error *e);
 

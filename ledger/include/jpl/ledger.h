@@ -22,6 +22,7 @@
 
 #include "jpl/crypto.h"
 #include "jpl/err.h"
+#include "jpl/note.h"
 #include "jpl/store.h"
 #include "jpledger.pb-c.h"
 
@@ -132,7 +133,8 @@ jpl_err jpl_ledger_prove_inclusion(jpl_ledger *l, uint64_t seq, uint64_t size,
 jpl_err jpl_ledger_prove_consistency(jpl_ledger *l, uint64_t m, uint64_t n,
                                      uint8_t (*path_out)[JPL_SHA256_LEN], size_t *n_out,
                                      jpl_error *e);
-/* The latest signed checkpoint note (malloc'd NUL-terminated text, caller frees). */
+/* The latest signed checkpoint note with every auditor cosignature stored for it (jpl/cosign.h)
+ * after the log's signature (malloc'd NUL-terminated text, caller frees). */
 jpl_err jpl_ledger_checkpoint(jpl_ledger *l, char **note_out, jpl_error *e);
 /* The log's verifier key text (from log.vkey). Borrowed. */
 const char *jpl_ledger_log_vkey(jpl_ledger *l);
@@ -141,6 +143,18 @@ const char *jpl_ledger_log_vkey(jpl_ledger *l);
  * JPL_ERR_NOT_FOUND if the NIP is not registered. */
 jpl_err jpl_ledger_employee_unit(jpl_ledger *l, const char *nip, char *unit_out, size_t cap,
                                  jpl_error *e);
+
+/* A registered key as the committed state knows it. */
+typedef struct {
+    int role;     /* a Jpl__Role value */
+    bool revoked; /* revoked since (the key stays in the registry) */
+    char name[JPL_NOTE_NAME_MAX + 1];
+} jpl_key_info;
+
+/* Role, revocation and name of a key ever registered; JPL_ERR_UNKNOWN_KEY if it never was.
+ * Reads committed state. */
+jpl_err jpl_ledger_key_info(jpl_ledger *l, const uint8_t pk[JPL_ED25519_PK_LEN],
+                            jpl_key_info *info_out, jpl_error *e);
 
 /* Role (a Jpl__Role value) and name of a registered, unrevoked key; JPL_ERR_UNKNOWN_KEY or
  * JPL_ERR_KEY_REVOKED otherwise. Reads committed state. */

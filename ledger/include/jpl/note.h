@@ -178,6 +178,18 @@ JPL_MUST_CHECK jpl_err jpl_note_sign(const char *text, size_t text_len,
                                      const jpl_note_signer *signer, char *out, size_t out_cap,
                                      size_t *out_len, jpl_error *e);
 
+/* Cosigns the signed note note[0..len): appends signer's signature over the note's text as one
+ * more signature line, after the existing ones, which are kept verbatim and NOT verified (open
+ * the note with the keys you trust first). This is how witnesses cosign checkpoints with plain
+ * Ed25519 keys (the sum.golang.org example of the vectors). Writes the cosigned note plus a NUL
+ * (not counted) into out[0..out_cap), setting *out_len; out must not overlap note.
+ * Errors: those of jpl_note_parse; BAD_INPUT (signer invalid, text not signable); EXISTS (the
+ * note already has a signature line with the signer's name and key id); TOO_LARGE
+ * (JPL_NOTE_SIGS_MAX lines already, the note would exceed JPL_NOTE_MAX_SIZE, out_cap too
+ * small). */
+JPL_MUST_CHECK jpl_err jpl_note_cosign(const char *note, size_t len, const jpl_note_signer *signer,
+                                       char *out, size_t out_cap, size_t *out_len, jpl_error *e);
+
 /* Opens the signed note note[0..len) against the known verifiers[0..n_verifiers) (borrowed for
  * the call): splits text and signatures at the last blank line, parses every signature line,
  * verifies every signature whose (name, key id) is known and ignores the others.
