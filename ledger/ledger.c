@@ -495,15 +495,24 @@ static jpl_err start_writer(jpl_ledger *l, jpl_error *e)
     return JPL_OK;
 }
 
-jpl_err jpl_ledger_open(const char *dir, bool writable, jpl_ledger **out, jpl_error *e)
+/* A zeroed ledger with its lock and conditions (jpl_ledger_close frees it), or NULL. */
+static jpl_ledger *ledger_new(void)
 {
     jpl_ledger *l = calloc(1, sizeof *l);
     if (l == NULL)
-        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+        return NULL;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->queue_cv, NULL);
     pthread_cond_init(&l->done_cv, NULL);
     pthread_cond_init(&l->idle_cv, NULL);
+    return l;
+}
+
+jpl_err jpl_ledger_open(const char *dir, bool writable, jpl_ledger **out, jpl_error *e)
+{
+    jpl_ledger *l = ledger_new();
+    if (l == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     snprintf(l->dir, sizeof l->dir, "%s", dir);
     l->writable = writable;
     char dbpath[4200];
@@ -581,13 +590,9 @@ jpl_snapshot *jpl_ledger_snapshot_of(jpl_ledger *l)
 
 jpl_err jpl_ledger_snapshot(jpl_ledger *l, jpl_ledger **out, jpl_error *e)
 {
-    jpl_ledger *v = calloc(1, sizeof *v);
+    jpl_ledger *v = ledger_new();
     if (v == NULL)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
-    pthread_mutex_init(&v->mu, NULL);
-    pthread_cond_init(&v->queue_cv, NULL);
-    pthread_cond_init(&v->done_cv, NULL);
-    pthread_cond_init(&v->idle_cv, NULL);
     v->store = l->store;
     v->borrowed = true;
     memcpy(v->dir, l->dir, sizeof v->dir);

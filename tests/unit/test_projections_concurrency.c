@@ -13,6 +13,7 @@
  * The first two failed before queries read snapshots and families were held while read.
  */
 #include "test.h"
+#include "test_events.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,6 +28,7 @@
 #include "jpl/store.h"
 
 #define N_EMPLOYEES 8
+#define QUERIERS 3
 #define T2024 1710039600000ULL /* 2024-03-10T03:00Z */
 #define T2025 1741575600000ULL /* 2025-03-10T03:00Z */
 
@@ -53,43 +55,9 @@ static void record_error(fixture *f, const char *what, const jpl_error *e)
     }
 }
 
-static jpl_err seal(const jpl_note_signer *k, const char *json, uint8_t **env, size_t *len)
-{
-    Jpl__Event *ev = NULL;
-    jpl_error e = {0};
-    jpl_err rc = jpl_event_from_json_text(json, strlen(json), jpl_now_ms(), &ev, &e);
-    if (rc == JPL_OK)
-        rc = jpl_event_seal(ev, k->pk, k->sk, env, len, &e);
-    if (rc != JPL_OK)
-        fprintf(stderr, "seal: %s: %s\n", json, e.msg);
-    jpl_event_free(ev);
-    return rc;
-}
-
 static jpl_err app(fixture *f, const jpl_note_signer *k, const char *json)
 {
-    uint8_t *env = NULL;
-    size_t len = 0;
-    jpl_append_result res;
-    jpl_error e = {0};
-    jpl_err rc = seal(k, json, &env, &len);
-    if (rc == JPL_OK)
-        rc = jpl_ledger_append(f->l, &(jpl_bytes){env, len}, 1, &res, &e);
-    if (rc != JPL_OK)
-        fprintf(stderr, "append: %s: %s\n", json, e.msg);
-    free(env);
-    return rc;
-}
-
-static jpl_err register_key(fixture *f, const jpl_note_signer *k, const char *role)
-{
-    char json[512], b64[64];
-    if (!jpl_base64_encode(b64, sizeof b64, k->pk, 32))
-        return JPL_ERR_INTERNAL;
-    snprintf(json, sizeof json,
-             "{\"type\":\"key_registered\",\"public_key\":\"%s\",\"name\":\"%s\",\"role\":\"%s\"}",
-             b64, k->name, role);
-    return app(f, &f->admin, json);
+    return jpl_test_append(f->l, k, json, NULL);
 }
 
 static bool setup(fixture *f, const char *name)
@@ -112,7 +80,8 @@ static bool setup(fixture *f, const char *name)
         fprintf(stderr, "setup: %s\n", e.msg);
         return false;
     }
-    if (register_key(f, &f->hr, "hr") != JPL_OK || register_key(f, &f->lms, "lms") != JPL_OK ||
+    if (jpl_test_register_key(f->l, &f->admin, &f->hr, "hr") != JPL_OK ||
+        jpl_test_register_key(f->l, &f->admin, &f->lms, "lms") != JPL_OK ||
         app(f, &f->lms,
             "{\"type\":\"activity_defined\",\"activity_id\":\"K1\",\"title\":\"Pelatihan\","
             "\"mode\":\"classical\",\"jp_centi\":1200}") != JPL_OK)
@@ -155,7 +124,7 @@ static void *appender(void *arg)
                      "{\"type\":\"enrolled\",\"nip\":\"%s\",\"activity_id\":\"K1\","
                      "\"issued_at_ms\":%llu}",
                      f->nips[i % N_EMPLOYEES], y == 0 ? T2024 : T2025);
-            rc = seal(&f->lms, json, &env[y], &len[y]);
+            rc = jpl_test_seal(&f->lms, json, &env[y], &len[y]);
             envs[y] = (jpl_bytes){env[y], len[y]};
         }
         if (rc == JPL_OK)
@@ -283,6 +252,23 @@ static jpl_err online_replay(fixture *f, jpl_error *e)
     return jpl_projections_replay_attached(f->p, NULL, res, &n, e);
 }
 
+/* Stops the QUERIERS query threads q and the appender a, reports the counts and checks that no
+ * query failed nor saw a torn state. */
+static void stop_and_check(fixture *f, const char *what, const pthread_t *q, pthread_t a)
+{
+    atomic_store(&f->stop, true);
+    pthread_join(a, NULL);
+    for (int i = 0; i < QUERIERS; i++)
+        pthread_join(q[i], NULL);
+    fprintf(stderr, "%s: %ld queries, %ld batches, %d errors, %d torn\n", what,
+            atomic_load(&f->queries), atomic_load(&f->batches), atomic_load(&f->errors),
+            atomic_load(&f->torn));
+    if (atomic_load(&f->errors) != 0)
+        fprintf(stderr, "first error: %s\n", f->first_error);
+    CHECK_EQ(atomic_load(&f->errors), 0);
+    CHECK_EQ(atomic_load(&f->torn), 0);
+}
+
 #define REPLAYS 15
 
 static void *replayer(void *arg)
@@ -303,25 +289,15 @@ static void test_replay_beside_queries(void)
 {
     fixture f;
     REQUIRE(setup(&f, "concurrency_replay"));
-    pthread_t q[3], a, r[2];
-    for (int i = 0; i < 3; i++)
+    pthread_t q[QUERIERS], a, r[2];
+    for (int i = 0; i < QUERIERS; i++)
         REQUIRE(pthread_create(&q[i], NULL, querier, &f) == 0);
     REQUIRE(pthread_create(&a, NULL, appender, &f) == 0);
     for (int i = 0; i < 2; i++)
         REQUIRE(pthread_create(&r[i], NULL, replayer, &f) == 0);
     for (int i = 0; i < 2; i++)
         pthread_join(r[i], NULL);
-    atomic_store(&f.stop, true);
-    pthread_join(a, NULL);
-    for (int i = 0; i < 3; i++)
-        pthread_join(q[i], NULL);
-    fprintf(stderr, "replay beside queries: %ld queries, %ld batches, %d errors, %d torn\n",
-            atomic_load(&f.queries), atomic_load(&f.batches), atomic_load(&f.errors),
-            atomic_load(&f.torn));
-    if (atomic_load(&f.errors) != 0)
-        fprintf(stderr, "first error: %s\n", f.first_error);
-    CHECK_EQ(atomic_load(&f.errors), 0);
-    CHECK_EQ(atomic_load(&f.torn), 0);
+    stop_and_check(&f, "replay beside queries", q, a);
     CHECK(atomic_load(&f.batches) > 0);
     jpl_replay_opts o = {.check = true};
     jpl_replay_result res[JPL_PROJ_COUNT];
@@ -340,23 +316,13 @@ static void test_no_torn_reads(void)
 {
     fixture f;
     REQUIRE(setup(&f, "concurrency_torn"));
-    pthread_t q[3], a;
-    for (int i = 0; i < 3; i++)
+    pthread_t q[QUERIERS], a;
+    for (int i = 0; i < QUERIERS; i++)
         REQUIRE(pthread_create(&q[i], NULL, querier, &f) == 0);
     REQUIRE(pthread_create(&a, NULL, appender, &f) == 0);
     while (atomic_load(&f.batches) < 400 && atomic_load(&f.errors) == 0)
         usleep(10000);
-    atomic_store(&f.stop, true);
-    pthread_join(a, NULL);
-    for (int i = 0; i < 3; i++)
-        pthread_join(q[i], NULL);
-    fprintf(stderr, "torn reads: %ld queries, %ld batches, %d errors, %d torn\n",
-            atomic_load(&f.queries), atomic_load(&f.batches), atomic_load(&f.errors),
-            atomic_load(&f.torn));
-    if (atomic_load(&f.errors) != 0)
-        fprintf(stderr, "first error: %s\n", f.first_error);
-    CHECK_EQ(atomic_load(&f.errors), 0);
-    CHECK_EQ(atomic_load(&f.torn), 0);
+    stop_and_check(&f, "torn reads", q, a);
     teardown(&f);
 }
 
