@@ -354,29 +354,35 @@ static jpl_err do_consistency(call *c, const Jpl__ConsistencyRequest *r, jpl_err
     return JPL_OK;
 }
 
+/* Status from one snapshot: the log size, the checkpoint and the projections' positions agree. */
 static jpl_err do_status(call *c, jpl_error *e)
 {
+    jpl_ledger *at = NULL;
     Jpl__StatusResponse *out = arena_alloc(c->a, sizeof *out);
     if (out == NULL)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    jpl_err rc = jpl_ledger_snapshot(c->s->ledger, &at, e);
+    if (rc != JPL_OK)
+        return rc;
     jpl__status_response__init(out);
-    out->log_size = jpl_ledger_size(c->s->ledger);
-    out->origin = arena_strdup(c->a, jpl_ledger_origin(c->s->ledger));
-    out->log_vkey = arena_strdup(c->a, jpl_ledger_log_vkey(c->s->ledger));
+    out->log_size = jpl_ledger_size(at);
+    out->origin = arena_strdup(c->a, jpl_ledger_origin(at));
+    out->log_vkey = arena_strdup(c->a, jpl_ledger_log_vkey(at));
     char *note = NULL;
-    if (jpl_ledger_checkpoint(c->s->ledger, &note, NULL) == JPL_OK)
+    if (jpl_ledger_checkpoint(at, &note, NULL) == JPL_OK)
         out->checkpoint = arena_keep(c->a, note);
     out->uptime_ms = jpl_now_ms() - c->s->started_ms;
     out->has_authenticated = 1;
     out->authenticated = conn_role(c->s, c->conn) != 0;
     if (c->s->o->positions) {
         char **pos = NULL;
-        size_t n = c->s->o->positions(c->s->o->ext_ctx, c->s->ledger, &pos);
+        size_t n = c->s->o->positions(c->s->o->ext_ctx, at, &pos);
         out->projections = arena_keep(c->a, pos);
         for (size_t i = 0; i < n; i++)
             arena_keep(c->a, pos[i]);
         out->n_projections = pos ? n : 0;
     }
+    jpl_ledger_close(at);
     c->resp->result_case = JPL__RESPONSE__RESULT_STATUS;
     c->resp->status = out;
     return JPL_OK;
@@ -470,8 +476,9 @@ static jpl_err do_query(call *c, const Jpl__QueryRequest *r, jpl_error *e)
         return jpl_fail(e, JPL_ERR_NOT_FOUND, "this server answers no projection queries");
     char **json = NULL;
     size_t n = 0;
+    uint64_t size = 0;
     rc = c->s->o->query(c->s->o->ext_ctx, c->s->ledger, r->kind, r->nip, r->has_year ? r->year : 0,
-                        r->unit, r->has_with_proofs && r->with_proofs, &json, &n, e);
+                        r->unit, r->has_with_proofs && r->with_proofs, &json, &n, &size, e);
     if (rc != JPL_OK)
         return rc;
     Jpl__QueryResponse *out = arena_alloc(c->a, sizeof *out);
@@ -479,6 +486,8 @@ static jpl_err do_query(call *c, const Jpl__QueryRequest *r, jpl_error *e)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     jpl__query_response__init(out);
     json_texts(c, json, n, out);
+    out->has_log_size = 1;
+    out->log_size = size;
     c->resp->result_case = JPL__RESPONSE__RESULT_QUERY;
     c->resp->query = out;
     return JPL_OK;

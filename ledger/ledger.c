@@ -51,6 +51,9 @@ typedef struct request {
 
 struct jpl_ledger {
     jpl_store *store;
+    jpl_snapshot *snap; /* a snapshot handle (jpl_ledger_snapshot) reads through it */
+    bool own_snap;      /* ... and releases it at close */
+    bool borrowed;      /* the store belongs to the ledger the snapshot was taken of */
     char dir[4096];
     char origin[JPL_CHECKPOINT_ORIGIN_MAX + 1];
     char log_vkey[JPL_NOTE_VKEY_SIZE];
@@ -70,7 +73,7 @@ struct jpl_ledger {
     pthread_cond_t done_cv;  /* callers wait for their request */
     request *head, *tail;
     bool stopping;
-    bool paused;             /* jpl_ledger_pause: no group starts */
+    int paused;              /* jpl_ledger_pause calls not yet resumed: no group starts */
     bool in_group;           /* the writer is processing a group */
     bool stale_cache;        /* others wrote the store: the batch must forget what it kept */
     pthread_cond_t idle_cv;  /* signalled when a group ends */
@@ -107,6 +110,21 @@ uint64_t jpl_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* ---- reads: the live store, or the snapshot of a snapshot handle ---- */
+
+static jpl_err read_row(jpl_ledger *l, int cf, const void *key, size_t klen, uint8_t **val_out,
+                        size_t *vlen_out, jpl_error *e)
+{
+    return l->snap != NULL ? jpl_snapshot_get(l->snap, cf, key, klen, val_out, vlen_out, e)
+                           : jpl_store_get(l->store, cf, key, klen, val_out, vlen_out, e);
+}
+
+static jpl_iter *read_iter(jpl_ledger *l, int cf, const void *start, size_t slen)
+{
+    return l->snap != NULL ? jpl_snapshot_iter(l->snap, cf, start, slen)
+                           : jpl_store_iter(l->store, cf, start, slen);
+}
+
 /* ---- Merkle node storage: tree family, key level u8 || index u64 ---- */
 
 static void node_key(uint8_t k[9], uint32_t level, uint64_t index)
@@ -123,7 +141,7 @@ static jpl_err store_node_get(void *ctx, uint32_t level, uint64_t index, uint8_t
     uint8_t *v = NULL;
     size_t vlen = 0;
     node_key(k, level, index);
-    jpl_err rc = jpl_store_get(l->store, JPL_CF_TREE, k, 9, &v, &vlen, e);
+    jpl_err rc = read_row(l, JPL_CF_TREE, k, 9, &v, &vlen, e);
     if (rc == JPL_ERR_NOT_FOUND)
         return jpl_fail(e, JPL_ERR_CORRUPT, "Merkle node (%u, %llu) is missing", level,
                         (unsigned long long)index);
@@ -157,11 +175,11 @@ static jpl_merkle_reader tree_reader(jpl_ledger *l)
 
 /* ---- meta ---- */
 
-static jpl_err read_meta_u64(jpl_store *s, const char *key, uint64_t *out, jpl_error *e)
+static jpl_err read_meta_u64(jpl_ledger *l, const char *key, uint64_t *out, jpl_error *e)
 {
     uint8_t *v = NULL;
     size_t vlen = 0;
-    jpl_err rc = jpl_store_get(s, JPL_CF_META, key, strlen(key), &v, &vlen, e);
+    jpl_err rc = read_row(l, JPL_CF_META, key, strlen(key), &v, &vlen, e);
     if (rc == JPL_ERR_NOT_FOUND) {
         *out = 0;
         return JPL_OK;
@@ -388,7 +406,7 @@ static void *writer_main(void *arg)
     jpl_ledger *l = arg;
     for (;;) {
         pthread_mutex_lock(&l->mu);
-        while ((l->head == NULL || l->paused) && !l->stopping)
+        while ((l->head == NULL || l->paused > 0) && !l->stopping)
             pthread_cond_wait(&l->queue_cv, &l->mu);
         if (l->head == NULL && l->stopping) {
             pthread_mutex_unlock(&l->mu);
@@ -482,15 +500,24 @@ static jpl_err start_writer(jpl_ledger *l, jpl_error *e)
     return JPL_OK;
 }
 
-jpl_err jpl_ledger_open(const char *dir, bool writable, jpl_ledger **out, jpl_error *e)
+/* A zeroed ledger with its lock and conditions (jpl_ledger_close frees it), or NULL. */
+static jpl_ledger *ledger_new(void)
 {
     jpl_ledger *l = calloc(1, sizeof *l);
     if (l == NULL)
-        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+        return NULL;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->queue_cv, NULL);
     pthread_cond_init(&l->done_cv, NULL);
     pthread_cond_init(&l->idle_cv, NULL);
+    return l;
+}
+
+jpl_err jpl_ledger_open(const char *dir, bool writable, jpl_ledger **out, jpl_error *e)
+{
+    jpl_ledger *l = ledger_new();
+    if (l == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     snprintf(l->dir, sizeof l->dir, "%s", dir);
     l->writable = writable;
     char dbpath[4200];
@@ -498,7 +525,7 @@ jpl_err jpl_ledger_open(const char *dir, bool writable, jpl_ledger **out, jpl_er
     jpl_err rc =
         jpl_store_open(dbpath, writable ? JPL_STORE_WRITE : JPL_STORE_READ_ONLY, &l->store, e);
     if (rc == JPL_OK)
-        rc = read_meta_u64(l->store, META_LOG_SIZE, &l->size, e);
+        rc = read_meta_u64(l, META_LOG_SIZE, &l->size, e);
     if (rc == JPL_OK)
         rc = read_meta_text(l->store, META_ORIGIN, l->origin, sizeof l->origin, e);
     if (rc == JPL_OK)
@@ -526,7 +553,10 @@ void jpl_ledger_close(jpl_ledger *l)
         pthread_join(l->writer, NULL);
     }
     jpl_batch_free(l->batch);
-    jpl_store_close(l->store);
+    if (l->own_snap)
+        jpl_snapshot_close(l->snap);
+    if (!l->borrowed)
+        jpl_store_close(l->store);
     jpl_note_signer_wipe(&l->log_signer);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->queue_cv);
@@ -556,6 +586,40 @@ const char *jpl_ledger_log_vkey(jpl_ledger *l)
 jpl_store *jpl_ledger_store(jpl_ledger *l)
 {
     return l->store;
+}
+
+jpl_snapshot *jpl_ledger_snapshot_of(jpl_ledger *l)
+{
+    return l->snap;
+}
+
+jpl_err jpl_ledger_snapshot(jpl_ledger *l, jpl_ledger **out, jpl_error *e)
+{
+    jpl_ledger *v = ledger_new();
+    if (v == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    v->store = l->store;
+    v->borrowed = true;
+    memcpy(v->dir, l->dir, sizeof v->dir);
+    memcpy(v->origin, l->origin, sizeof v->origin);
+    memcpy(v->log_vkey, l->log_vkey, sizeof v->log_vkey);
+    v->snap = l->snap; /* a snapshot of a snapshot handle reads the same moment */
+    jpl_err rc = JPL_OK;
+    if (v->snap == NULL) {
+        rc = jpl_snapshot_open(l->store, &v->snap, e);
+        v->own_snap = rc == JPL_OK;
+    }
+    /* the size stored with the last group the snapshot sees: its entries, tree nodes,
+     * checkpoint and projection rows were written in the same batch */
+    if (rc == JPL_OK)
+        rc = read_meta_u64(v, META_LOG_SIZE, &v->size, e);
+    v->committed_size = v->size;
+    if (rc != JPL_OK) {
+        jpl_ledger_close(v);
+        return rc;
+    }
+    *out = v;
+    return JPL_OK;
 }
 
 /* ---- append ---- */
@@ -838,7 +902,7 @@ jpl_err jpl_ledger_entry(jpl_ledger *l, uint64_t seq, uint8_t **bytes_out, size_
 {
     uint8_t k[8];
     jpl_put_u64be(k, seq);
-    jpl_err rc = jpl_store_get(l->store, JPL_CF_LOG, k, 8, bytes_out, len_out, e);
+    jpl_err rc = read_row(l, JPL_CF_LOG, k, 8, bytes_out, len_out, e);
     if (rc == JPL_ERR_NOT_FOUND)
         return jpl_fail(e, JPL_ERR_NOT_FOUND, "no entry at seq %llu (log size %llu)",
                         (unsigned long long)seq, (unsigned long long)jpl_ledger_size(l));
@@ -893,7 +957,7 @@ jpl_err jpl_ledger_prove_consistency(jpl_ledger *l, uint64_t m, uint64_t n,
 
 jpl_err jpl_ledger_checkpoint(jpl_ledger *l, char **note_out, jpl_error *e)
 {
-    jpl_iter *it = jpl_store_iter(l->store, JPL_CF_CHECKPOINTS, NULL, 0);
+    jpl_iter *it = read_iter(l, JPL_CF_CHECKPOINTS, NULL, 0);
     if (it == NULL)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     jpl_iter_last(it);
@@ -926,7 +990,7 @@ jpl_err jpl_ledger_employee_unit(jpl_ledger *l, const char *nip, char *unit_out,
     memcpy(k + 1, nip, JPL_NIP_LEN);
     uint8_t *v = NULL;
     size_t vlen = 0;
-    jpl_err rc = jpl_store_get(l->store, JPL_CF_STATE, k, sizeof k, &v, &vlen, e);
+    jpl_err rc = read_row(l, JPL_CF_STATE, k, sizeof k, &v, &vlen, e);
     if (rc == JPL_ERR_NOT_FOUND)
         return jpl_fail(e, JPL_ERR_NOT_FOUND, "employee %s is not registered", nip);
     if (rc != JPL_OK)
@@ -948,7 +1012,7 @@ jpl_err jpl_ledger_key_info(jpl_ledger *l, const uint8_t pk[JPL_ED25519_PK_LEN],
     memcpy(k + 1, pk, 32);
     uint8_t *v = NULL;
     size_t vlen = 0;
-    jpl_err rc = jpl_store_get(l->store, JPL_CF_STATE, k, sizeof k, &v, &vlen, e);
+    jpl_err rc = read_row(l, JPL_CF_STATE, k, sizeof k, &v, &vlen, e);
     if (rc == JPL_ERR_NOT_FOUND)
         return jpl_fail(e, JPL_ERR_UNKNOWN_KEY, "the key is not registered");
     if (rc != JPL_OK)
@@ -985,7 +1049,7 @@ jpl_err jpl_ledger_key_role(jpl_ledger *l, const uint8_t pk[JPL_ED25519_PK_LEN],
 void jpl_ledger_pause(jpl_ledger *l)
 {
     pthread_mutex_lock(&l->mu);
-    l->paused = true;
+    l->paused++;
     while (l->in_group)
         pthread_cond_wait(&l->idle_cv, &l->mu);
     pthread_mutex_unlock(&l->mu);
@@ -994,7 +1058,8 @@ void jpl_ledger_pause(jpl_ledger *l)
 void jpl_ledger_resume(jpl_ledger *l)
 {
     pthread_mutex_lock(&l->mu);
-    l->paused = false;
+    if (l->paused > 0)
+        l->paused--;
     l->stale_cache = true; /* whoever paused the writer may have written the store */
     pthread_cond_broadcast(&l->queue_cv);
     pthread_mutex_unlock(&l->mu);

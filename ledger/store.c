@@ -4,11 +4,18 @@
  * opens let query commands run beside a serving writer. Bulk loads (projection replay) write
  * sorted table files in DIR/bulk/ and ingest them into a family, bypassing the WAL and the
  * memtables.
+ *
+ * Families beyond the core ones (the projections' generations) are created and dropped while
+ * other threads read and write (an online replay beside queries and appends). cf_mu guards their
+ * slots; every use of such a family pins it, so its handle stays valid until the last pin goes,
+ * and a dropped family is destroyed only then. Core families live as long as the store. A
+ * snapshot (jpl_snapshot) pins every family that exists when it is taken.
  */
 #include "jpl/store.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 
 #include "overlay.h"
 #include <rocksdb/c.h>
@@ -34,7 +41,10 @@ struct jpl_store {
     char *cf_names[JPL_STORE_MAX_CF];
     int n_cfs;
     bool read_only;
-    char *path; /* the database directory (sorted files for bulk loads go below it) */
+    char *path;            /* the database directory (sorted files for bulk loads go below it) */
+    pthread_mutex_t cf_mu; /* guards the slots below and n_cfs, cfs, cf_names */
+    int refs[JPL_STORE_MAX_CF];     /* pins of a non-core family */
+    bool dropped[JPL_STORE_MAX_CF]; /* dropped: not found by name, destroyed at its last unpin */
 };
 
 struct jpl_batch {
@@ -46,7 +56,17 @@ struct jpl_batch {
 };
 
 struct jpl_iter {
-    rocksdb_iterator_t *it;
+    rocksdb_iterator_t *it; /* NULL: the family does not exist (status says so) */
+    jpl_store *s;
+    int cf;
+    bool pinned; /* the iterator holds a pin on cf, released by jpl_iter_free */
+};
+
+struct jpl_snapshot {
+    jpl_store *s;
+    const rocksdb_snapshot_t *snap; /* NULL on a read-only store: its state does not change */
+    rocksdb_readoptions_t *ropts;
+    uint64_t pinned; /* bit cf: a non-core family pinned until jpl_snapshot_close */
 };
 
 void jpl_put_u64be(uint8_t out[8], uint64_t v)
@@ -95,6 +115,67 @@ static jpl_err rocks_fail(jpl_error *e, char *err, const char *what)
         jpl_fail(e, code, "%s: %s", what, msg);
     free(err);
     return code;
+}
+
+/* ---- family slots ---- */
+
+static bool is_core(int cf)
+{
+    return cf >= 0 && cf < JPL_CF__CORE_COUNT;
+}
+
+/* The handle of family cf, pinned unless core (release with unpin); NULL if there is no such
+ * family or it was dropped. */
+static rocksdb_column_family_handle_t *pin(jpl_store *s, int cf)
+{
+    if (is_core(cf))
+        return s->cfs[cf];
+    rocksdb_column_family_handle_t *h = NULL;
+    pthread_mutex_lock(&s->cf_mu);
+    if (cf >= 0 && cf < s->n_cfs && s->cfs[cf] != NULL && !s->dropped[cf]) {
+        s->refs[cf]++;
+        h = s->cfs[cf];
+    }
+    pthread_mutex_unlock(&s->cf_mu);
+    return h;
+}
+
+/* Destroys the handle of a dropped family nobody holds any more, freeing its slot; cf_mu held. */
+static void reap(jpl_store *s, int cf)
+{
+    if (!s->dropped[cf] || s->refs[cf] > 0)
+        return;
+    rocksdb_column_family_handle_destroy(s->cfs[cf]);
+    s->cfs[cf] = NULL;
+    s->dropped[cf] = false;
+    free(s->cf_names[cf]);
+    s->cf_names[cf] = NULL;
+}
+
+/* Releases one pin of every family whose bit is set in mask. */
+static void unpin_mask(jpl_store *s, uint64_t mask)
+{
+    if (mask == 0)
+        return;
+    pthread_mutex_lock(&s->cf_mu);
+    for (int cf = JPL_CF__CORE_COUNT; cf < JPL_STORE_MAX_CF; cf++) {
+        if ((mask >> cf & 1) == 0)
+            continue;
+        s->refs[cf]--;
+        reap(s, cf);
+    }
+    pthread_mutex_unlock(&s->cf_mu);
+}
+
+static void unpin(jpl_store *s, int cf)
+{
+    if (!is_core(cf))
+        unpin_mask(s, 1ull << cf);
+}
+
+static jpl_err missing_cf(jpl_error *e, int cf)
+{
+    return jpl_fail(e, JPL_ERR_INTERNAL, "column family %d does not exist (dropped?)", cf);
 }
 
 static rocksdb_options_t *make_options(rocksdb_block_based_table_options_t **table_out,
@@ -186,6 +267,7 @@ jpl_err jpl_store_open(const char *path, jpl_store_mode mode, jpl_store **out, j
     jpl_store *s = calloc(1, sizeof *s);
     if (s == NULL)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    pthread_mutex_init(&s->cf_mu, NULL);
     jpl_err rc = JPL_OK;
     s->opts = make_options(&s->table_opts, &s->cache);
     s->ropts = rocksdb_readoptions_create();
@@ -241,10 +323,13 @@ void jpl_store_flush(jpl_store *s)
         return;
     rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
     rocksdb_flushoptions_set_wait(fo, 1);
-    for (int i = 0; i < s->n_cfs; i++) {
+    for (int i = 0; i < JPL_STORE_MAX_CF; i++) {
         char *err = NULL;
-        if (s->cfs[i] != NULL)
-            rocksdb_flush_cf(s->db, fo, s->cfs[i], &err);
+        rocksdb_column_family_handle_t *h = pin(s, i);
+        if (h != NULL) {
+            rocksdb_flush_cf(s->db, fo, h, &err);
+            unpin(s, i);
+        }
         free(err);
     }
     rocksdb_flushoptions_destroy(fo);
@@ -275,55 +360,90 @@ void jpl_store_close(jpl_store *s)
         rocksdb_block_based_options_destroy(s->table_opts);
     if (s->cache)
         rocksdb_cache_destroy(s->cache);
+    pthread_mutex_destroy(&s->cf_mu);
     free(s->path);
     free(s);
 }
 
-jpl_err jpl_store_cf(jpl_store *s, const char *name, bool create, int *cf_out, jpl_error *e)
+/* The live (not dropped) family called name, or -1; cf_mu held. */
+static int find_cf(const jpl_store *s, const char *name)
 {
-    for (int i = 0; i < s->n_cfs; i++) {
-        if (s->cfs[i] != NULL && strcmp(s->cf_names[i], name) == 0) {
-            *cf_out = i;
-            return JPL_OK;
-        }
-    }
-    if (!create)
-        return jpl_fail(e, JPL_ERR_NOT_FOUND, "column family %s does not exist", name);
+    for (int i = 0; i < s->n_cfs; i++)
+        if (s->cfs[i] != NULL && !s->dropped[i] && strcmp(s->cf_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* Creates family name in a free slot; cf_mu held. */
+static jpl_err create_cf(jpl_store *s, const char *name, int *cf_out, jpl_error *e)
+{
     if (s->read_only)
         return jpl_fail(e, JPL_ERR_INTERNAL, "cannot create %s in a read-only store", name);
     int slot = -1;
     for (int i = 0; i < s->n_cfs && slot < 0; i++)
         if (s->cfs[i] == NULL)
             slot = i;
-    if (slot < 0) {
-        if (s->n_cfs >= JPL_STORE_MAX_CF)
-            return jpl_fail(e, JPL_ERR_INTERNAL, "too many column families");
-        slot = s->n_cfs++;
-    } else {
-        free(s->cf_names[slot]);
-    }
+    if (slot < 0 && s->n_cfs >= JPL_STORE_MAX_CF)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "too many column families");
+    char *copy = strdup(name);
+    if (copy == NULL)
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     char *err = NULL;
-    s->cfs[slot] = rocksdb_create_column_family(s->db, s->opts, name, &err);
-    s->cf_names[slot] = strdup(name);
+    rocksdb_column_family_handle_t *h = rocksdb_create_column_family(s->db, s->opts, name, &err);
     if (err != NULL) {
-        s->cfs[slot] = NULL;
+        free(copy);
         return rocks_fail(e, err, name);
     }
+    if (slot < 0)
+        slot = s->n_cfs++;
+    free(s->cf_names[slot]);
+    s->cf_names[slot] = copy;
+    s->cfs[slot] = h;
+    s->refs[slot] = 0;
     *cf_out = slot;
     return JPL_OK;
 }
 
+jpl_err jpl_store_cf(jpl_store *s, const char *name, bool create, int *cf_out, jpl_error *e)
+{
+    pthread_mutex_lock(&s->cf_mu);
+    int cf = find_cf(s, name);
+    jpl_err rc = JPL_OK;
+    if (cf < 0 && !create)
+        rc = jpl_fail(e, JPL_ERR_NOT_FOUND, "column family %s does not exist", name);
+    else if (cf < 0)
+        rc = create_cf(s, name, &cf, e);
+    pthread_mutex_unlock(&s->cf_mu);
+    if (rc == JPL_OK)
+        *cf_out = cf;
+    return rc;
+}
+
 jpl_err jpl_store_cf_drop(jpl_store *s, int cf, jpl_error *e)
 {
-    if (cf < JPL_CF__CORE_COUNT || cf >= s->n_cfs || s->cfs[cf] == NULL)
+    /* hidden by name at once; readers that pinned it keep reading it until they let go */
+    pthread_mutex_lock(&s->cf_mu);
+    rocksdb_column_family_handle_t *h = NULL;
+    if (!is_core(cf) && cf >= 0 && cf < s->n_cfs && s->cfs[cf] != NULL && !s->dropped[cf]) {
+        h = s->cfs[cf];
+        s->dropped[cf] = true;
+        s->refs[cf]++;
+    }
+    pthread_mutex_unlock(&s->cf_mu);
+    if (h == NULL)
         return jpl_fail(e, JPL_ERR_INTERNAL, "cannot drop column family %d", cf);
     char *err = NULL;
-    rocksdb_drop_column_family(s->db, s->cfs[cf], &err);
-    if (err != NULL)
-        return rocks_fail(e, err, s->cf_names[cf]);
-    rocksdb_column_family_handle_destroy(s->cfs[cf]);
-    s->cfs[cf] = NULL;
-    return JPL_OK;
+    rocksdb_drop_column_family(s->db, h, &err);
+    pthread_mutex_lock(&s->cf_mu);
+    jpl_err rc = JPL_OK;
+    if (err != NULL) {
+        s->dropped[cf] = false; /* still there */
+        rc = rocks_fail(e, err, s->cf_names[cf]);
+    }
+    s->refs[cf]--;
+    reap(s, cf);
+    pthread_mutex_unlock(&s->cf_mu);
+    return rc;
 }
 
 jpl_err jpl_store_cf_list(jpl_store *s, const char *prefix, char ***names_out, size_t *n_out,
@@ -333,9 +453,12 @@ jpl_err jpl_store_cf_list(jpl_store *s, const char *prefix, char ***names_out, s
     if (names == NULL)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     size_t n = 0;
+    pthread_mutex_lock(&s->cf_mu);
     for (int i = 0; i < s->n_cfs; i++)
-        if (s->cfs[i] != NULL && strncmp(s->cf_names[i], prefix, strlen(prefix)) == 0)
+        if (s->cfs[i] != NULL && !s->dropped[i] &&
+            strncmp(s->cf_names[i], prefix, strlen(prefix)) == 0)
             names[n++] = strdup(s->cf_names[i]);
+    pthread_mutex_unlock(&s->cf_mu);
     *names_out = names;
     *n_out = n;
     return JPL_OK;
@@ -365,9 +488,13 @@ static jpl_err take_value(char *val, size_t vlen, char *err, uint8_t **val_out, 
 jpl_err jpl_store_get(jpl_store *s, int cf, const void *key, size_t klen, uint8_t **val_out,
                       size_t *vlen_out, jpl_error *e)
 {
+    rocksdb_column_family_handle_t *h = pin(s, cf);
+    if (h == NULL)
+        return missing_cf(e, cf);
     size_t vlen = 0;
     char *err = NULL;
-    char *val = rocksdb_get_cf(s->db, s->ropts, s->cfs[cf], key, klen, &vlen, &err);
+    char *val = rocksdb_get_cf(s->db, s->ropts, h, key, klen, &vlen, &err);
+    unpin(s, cf);
     return take_value(val, vlen, err, val_out, vlen_out, e);
 }
 
@@ -493,22 +620,36 @@ jpl_err jpl_batch_rollback(jpl_batch *b, jpl_error *e)
 typedef struct {
     jpl_store *s;
     rocksdb_writebatch_t *wb;
-    int bad_cf; /* a write to a family that does not exist (dropped), or -1 */
+    int bad_cf;      /* a write to a family that does not exist (dropped), or -1 */
+    uint64_t pinned; /* bit cf: pinned until the batch is written */
+    rocksdb_column_family_handle_t *h[JPL_STORE_MAX_CF];
 } fill_ctx;
+
+/* The handle of cf for the batch being built: pinned at its first write, NULL if missing. */
+static rocksdb_column_family_handle_t *fill_handle(fill_ctx *f, int cf)
+{
+    if (cf < 0 || cf >= JPL_STORE_MAX_CF)
+        return NULL;
+    if (is_core(cf))
+        return f->s->cfs[cf];
+    if ((f->pinned >> cf & 1) == 0 && (f->h[cf] = pin(f->s, cf)) != NULL)
+        f->pinned |= 1ull << cf;
+    return f->h[cf];
+}
 
 static void fill_one(void *ctx, int cf, const uint8_t *key, size_t klen, const uint8_t *val,
                      size_t vlen)
 {
     fill_ctx *f = ctx;
-    if (cf < 0 || cf >= f->s->n_cfs || f->s->cfs[cf] == NULL) {
+    rocksdb_column_family_handle_t *h = fill_handle(f, cf);
+    if (h == NULL) {
         f->bad_cf = cf;
         return;
     }
     if (val != NULL)
-        rocksdb_writebatch_put_cf(f->wb, f->s->cfs[cf], (const char *)key, klen, (const char *)val,
-                                  vlen);
+        rocksdb_writebatch_put_cf(f->wb, h, (const char *)key, klen, (const char *)val, vlen);
     else
-        rocksdb_writebatch_delete_cf(f->wb, f->s->cfs[cf], (const char *)key, klen);
+        rocksdb_writebatch_delete_cf(f->wb, h, (const char *)key, klen);
 }
 
 jpl_err jpl_store_write(jpl_store *s, jpl_batch *b, bool sync, jpl_error *e)
@@ -516,7 +657,7 @@ jpl_err jpl_store_write(jpl_store *s, jpl_batch *b, bool sync, jpl_error *e)
     if (b->failed)
         return jpl_fail(e, JPL_ERR_INTERNAL, "write: out of memory while staging the batch");
     rocksdb_writebatch_clear(b->wb);
-    fill_ctx f = {s, b->wb, -1};
+    fill_ctx f = {.s = s, .wb = b->wb, .bad_cf = -1};
     jpl_overlay_sort_dirty(b->ov);
     jpl_overlay_each_dirty(b->ov, fill_one, &f);
     if (b->once != NULL) {
@@ -525,11 +666,13 @@ jpl_err jpl_store_write(jpl_store *s, jpl_batch *b, bool sync, jpl_error *e)
     }
     if (f.bad_cf != -1) {
         rocksdb_writebatch_clear(b->wb);
+        unpin_mask(s, f.pinned);
         return jpl_fail(e, JPL_ERR_INTERNAL, "write: column family %d does not exist", f.bad_cf);
     }
     char *err = NULL;
     rocksdb_write(s->db, sync ? s->wopts_sync : s->wopts_nosync, b->wb, &err);
     rocksdb_writebatch_clear(b->wb);
+    unpin_mask(s, f.pinned);
     if (err != NULL)
         return rocks_fail(e, err, "write");
     jpl_overlay_committed(b->ov);
@@ -538,12 +681,24 @@ jpl_err jpl_store_write(jpl_store *s, jpl_batch *b, bool sync, jpl_error *e)
     return JPL_OK;
 }
 
-jpl_iter *jpl_store_iter(jpl_store *s, int cf, const void *start, size_t slen)
+/* An iterator over family h (NULL: a missing family cf, which the status reports) read with
+ * ropts; pinned: it holds a pin of cf that jpl_iter_free releases. */
+static jpl_iter *make_iter(jpl_store *s, int cf, rocksdb_column_family_handle_t *h,
+                           rocksdb_readoptions_t *ropts, bool pinned, const void *start,
+                           size_t slen)
 {
     jpl_iter *it = calloc(1, sizeof *it);
-    if (it == NULL)
+    if (it == NULL) {
+        if (pinned)
+            unpin(s, cf);
         return NULL;
-    it->it = rocksdb_create_iterator_cf(s->db, s->ropts, s->cfs[cf]);
+    }
+    it->s = s;
+    it->cf = cf;
+    it->pinned = pinned;
+    if (h == NULL)
+        return it;
+    it->it = rocksdb_create_iterator_cf(s->db, ropts, h);
     if (start != NULL)
         rocksdb_iter_seek(it->it, start, slen);
     else
@@ -551,19 +706,27 @@ jpl_iter *jpl_store_iter(jpl_store *s, int cf, const void *start, size_t slen)
     return it;
 }
 
+jpl_iter *jpl_store_iter(jpl_store *s, int cf, const void *start, size_t slen)
+{
+    rocksdb_column_family_handle_t *h = pin(s, cf);
+    return make_iter(s, cf, h, s->ropts, h != NULL && !is_core(cf), start, slen);
+}
+
 bool jpl_iter_valid(const jpl_iter *it)
 {
-    return it != NULL && rocksdb_iter_valid(it->it);
+    return it != NULL && it->it != NULL && rocksdb_iter_valid(it->it);
 }
 
 void jpl_iter_next(jpl_iter *it)
 {
-    rocksdb_iter_next(it->it);
+    if (it->it != NULL)
+        rocksdb_iter_next(it->it);
 }
 
 void jpl_iter_last(jpl_iter *it)
 {
-    rocksdb_iter_seek_to_last(it->it);
+    if (it->it != NULL)
+        rocksdb_iter_seek_to_last(it->it);
 }
 
 const uint8_t *jpl_iter_key(const jpl_iter *it, size_t *len_out)
@@ -580,6 +743,8 @@ jpl_err jpl_iter_status(const jpl_iter *it, jpl_error *e)
 {
     if (it == NULL)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    if (it->it == NULL)
+        return missing_cf(e, it->cf);
     char *err = NULL;
     rocksdb_iter_get_error(it->it, &err);
     if (err != NULL)
@@ -591,24 +756,110 @@ void jpl_iter_free(jpl_iter *it)
 {
     if (it == NULL)
         return;
-    rocksdb_iter_destroy(it->it);
+    if (it->it != NULL)
+        rocksdb_iter_destroy(it->it);
+    if (it->pinned)
+        unpin(it->s, it->cf);
     free(it);
+}
+
+/* ---- snapshots ---- */
+
+jpl_err jpl_snapshot_open(jpl_store *s, jpl_snapshot **out, jpl_error *e)
+{
+    jpl_snapshot *v = calloc(1, sizeof *v);
+    rocksdb_readoptions_t *ro = v != NULL ? rocksdb_readoptions_create() : NULL;
+    if (ro == NULL) {
+        free(v);
+        return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    }
+    v->s = s;
+    v->ropts = ro;
+    /* the sequence number and the pins are taken together: a family is created before any row
+     * names it and dropped only after no row does, so every family the snapshot's rows can name
+     * is pinned */
+    pthread_mutex_lock(&s->cf_mu);
+    if (!s->read_only) {
+        v->snap = rocksdb_create_snapshot(s->db);
+        rocksdb_readoptions_set_snapshot(ro, v->snap);
+    }
+    for (int cf = JPL_CF__CORE_COUNT; cf < s->n_cfs; cf++) {
+        if (s->cfs[cf] != NULL && !s->dropped[cf]) {
+            s->refs[cf]++;
+            v->pinned |= 1ull << cf;
+        }
+    }
+    pthread_mutex_unlock(&s->cf_mu);
+    *out = v;
+    return JPL_OK;
+}
+
+void jpl_snapshot_close(jpl_snapshot *v)
+{
+    if (v == NULL)
+        return;
+    if (v->snap != NULL)
+        rocksdb_release_snapshot(v->s->db, v->snap);
+    rocksdb_readoptions_destroy(v->ropts);
+    unpin_mask(v->s, v->pinned);
+    free(v);
+}
+
+/* The handle of cf if it is a core family or one the snapshot pinned, else NULL. */
+static rocksdb_column_family_handle_t *snap_handle(const jpl_snapshot *v, int cf)
+{
+    if (is_core(cf))
+        return v->s->cfs[cf];
+    return cf >= 0 && cf < JPL_STORE_MAX_CF && (v->pinned >> cf & 1) ? v->s->cfs[cf] : NULL;
+}
+
+jpl_err jpl_snapshot_cf(const jpl_snapshot *v, const char *name, int *cf_out, jpl_error *e)
+{
+    for (int cf = 0; cf < JPL_STORE_MAX_CF; cf++) {
+        /* the names of pinned families do not change while pinned */
+        if (snap_handle(v, cf) != NULL && strcmp(v->s->cf_names[cf], name) == 0) {
+            *cf_out = cf;
+            return JPL_OK;
+        }
+    }
+    return jpl_fail(e, JPL_ERR_NOT_FOUND, "column family %s does not exist", name);
+}
+
+jpl_err jpl_snapshot_get(const jpl_snapshot *v, int cf, const void *key, size_t klen,
+                         uint8_t **val_out, size_t *vlen_out, jpl_error *e)
+{
+    rocksdb_column_family_handle_t *h = snap_handle(v, cf);
+    if (h == NULL)
+        return missing_cf(e, cf);
+    size_t vlen = 0;
+    char *err = NULL;
+    char *val = rocksdb_get_cf(v->s->db, v->ropts, h, key, klen, &vlen, &err);
+    return take_value(val, vlen, err, val_out, vlen_out, e);
+}
+
+jpl_iter *jpl_snapshot_iter(const jpl_snapshot *v, int cf, const void *start, size_t slen)
+{
+    return make_iter(v->s, cf, snap_handle(v, cf), v->ropts, false, start, slen);
 }
 
 jpl_err jpl_store_check_all(jpl_store *s, uint64_t skip_mask, jpl_error *e)
 {
-    for (int cf = 0; cf < s->n_cfs; cf++) {
-        if (s->cfs[cf] == NULL || (skip_mask >> cf & 1) != 0)
+    for (int cf = 0; cf < JPL_STORE_MAX_CF; cf++) {
+        if ((skip_mask >> cf & 1) != 0)
             continue;
         jpl_iter *it = jpl_store_iter(s, cf, NULL, 0);
+        if (it != NULL && it->it == NULL) {
+            jpl_iter_free(it); /* no such family */
+            continue;
+        }
         while (jpl_iter_valid(it))
             jpl_iter_next(it);
         jpl_err rc = jpl_iter_status(it, e);
+        if (rc != JPL_OK && it != NULL)
+            jpl_error_prefix(e, "column family %s", s->cf_names[cf]); /* pinned by it */
         jpl_iter_free(it);
-        if (rc != JPL_OK) {
-            jpl_error_prefix(e, "column family %s", s->cf_names[cf]);
+        if (rc != JPL_OK)
             return rc;
-        }
     }
     return JPL_OK;
 }
@@ -620,6 +871,7 @@ jpl_err jpl_store_check_all(jpl_store *s, uint64_t skip_mask, jpl_error *e)
 struct jpl_sst {
     jpl_store *s;
     int cf;
+    rocksdb_column_family_handle_t *h; /* pinned until jpl_sst_free */
     rocksdb_envoptions_t *env;
     rocksdb_sstfilewriter_t *w;
     char file[4096];
@@ -659,8 +911,8 @@ jpl_err jpl_sst_new(jpl_store *s, int cf, jpl_sst **out, jpl_error *e)
 {
     if (s->read_only)
         return jpl_fail(e, JPL_ERR_INTERNAL, "bulk load into a read-only store");
-    if (cf < 0 || cf >= s->n_cfs || s->cfs[cf] == NULL)
-        return jpl_fail(e, JPL_ERR_INTERNAL, "bulk load into a missing column family");
+    if (is_core(cf))
+        return jpl_fail(e, JPL_ERR_INTERNAL, "bulk load into a core column family");
     char dir[4096];
     jpl_err rc = bulk_path(s, NULL, dir, sizeof dir, e);
     if (rc != JPL_OK)
@@ -672,10 +924,15 @@ jpl_err jpl_sst_new(jpl_store *s, int cf, jpl_sst **out, jpl_error *e)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     t->s = s;
     t->cf = cf;
+    if ((t->h = pin(s, cf)) == NULL) {
+        free(t);
+        return jpl_fail(e, JPL_ERR_INTERNAL, "bulk load into a missing column family");
+    }
     char name[300];
     snprintf(name, sizeof name, "%s.sst", s->cf_names[cf]);
     rc = bulk_path(s, name, t->file, sizeof t->file, e);
     if (rc != JPL_OK) {
+        unpin(s, cf);
         free(t);
         return rc;
     }
@@ -714,7 +971,7 @@ jpl_err jpl_sst_ingest(jpl_sst *t, jpl_error *e)
     rocksdb_ingestexternalfileoptions_t *io = rocksdb_ingestexternalfileoptions_create();
     rocksdb_ingestexternalfileoptions_set_move_files(io, 1);
     const char *files[1] = {t->file};
-    rocksdb_ingest_external_file_cf(t->s->db, t->s->cfs[t->cf], files, 1, io, &err);
+    rocksdb_ingest_external_file_cf(t->s->db, t->h, files, 1, io, &err);
     rocksdb_ingestexternalfileoptions_destroy(io);
     if (err != NULL)
         return rocks_fail(e, err, "bulk load");
@@ -733,5 +990,6 @@ void jpl_sst_free(jpl_sst *t)
     /* an ingested file was moved into the database; anything else is abandoned */
     if (!t->ingested)
         unlink(t->file);
+    unpin(t->s, t->cf);
     free(t);
 }

@@ -359,7 +359,7 @@ jpl_err jpl_balance_query(jpl_ledger *l, const char *nip, uint32_t year, jpl_bal
     } else if (rc == JPL_OK) {
         uint8_t k[3 + JPL_NIP_LEN];
         size_t plen = proj_key(k, 'B', nip, JPL_NIP_LEN);
-        jpl_iter *it = jpl_store_iter(kv.store, kv.cf, k, plen);
+        jpl_iter *it = pkv_iter(&kv, k, plen);
         for (; jpl_iter_valid(it) && ny < sizeof years / sizeof years[0]; jpl_iter_next(it)) {
             size_t klen = 0;
             const uint8_t *key = jpl_iter_key(it, &klen);

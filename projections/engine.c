@@ -32,9 +32,10 @@ static const proj_ops *const OPS[JPL_PROJ_COUNT] = {&jpl_proj_balances_ops, &jpl
 struct jpl_projections {
     jpl_ledger *ledger;
     jpl_store *store;
-    int cf[JPL_PROJ_COUNT];
+    int cf[JPL_PROJ_COUNT]; /* the live families; changed only while the writer is paused */
     jpl_commit_hook commit;
     void *commit_ctx;
+    pthread_mutex_t replay_mu; /* one online replay at a time */
 };
 
 static double now_s(void)
@@ -57,13 +58,22 @@ static void family_name(char *out, size_t cap, int i, uint64_t gen)
     snprintf(out, cap, "p.%s.g%llu", jpl_projection_names[i], (unsigned long long)gen);
 }
 
-/* The live generation of projection i (0: none). */
-static jpl_err live_generation(jpl_store *s, int meta, int i, uint64_t *gen, jpl_error *e)
+/* Reads key of family cf: live (snap NULL) or as of snapshot snap. */
+static jpl_err get_at(jpl_store *s, const jpl_snapshot *snap, int cf, const void *key, size_t klen,
+                      uint8_t **val_out, size_t *vlen_out, jpl_error *e)
+{
+    return snap != NULL ? jpl_snapshot_get(snap, cf, key, klen, val_out, vlen_out, e)
+                        : jpl_store_get(s, cf, key, klen, val_out, vlen_out, e);
+}
+
+/* The live generation of projection i (0: none), as of snap (NULL: now). */
+static jpl_err generation_at(jpl_store *s, const jpl_snapshot *snap, int meta, int i, uint64_t *gen,
+                             jpl_error *e)
 {
     uint8_t *v = NULL;
     size_t vlen = 0;
     const char *name = jpl_projection_names[i];
-    jpl_err rc = jpl_store_get(s, meta, name, strlen(name), &v, &vlen, e);
+    jpl_err rc = get_at(s, snap, meta, name, strlen(name), &v, &vlen, e);
     *gen = 0;
     if (rc == JPL_ERR_NOT_FOUND)
         return JPL_OK;
@@ -75,11 +85,18 @@ static jpl_err live_generation(jpl_store *s, int meta, int i, uint64_t *gen, jpl
     return vlen == 8 ? JPL_OK : jpl_fail(e, JPL_ERR_CORRUPT, "p.meta %s has bad size", name);
 }
 
-static jpl_err read_applied(jpl_store *s, int cf, uint64_t *out, jpl_error *e)
+static jpl_err live_generation(jpl_store *s, int meta, int i, uint64_t *gen, jpl_error *e)
+{
+    return generation_at(s, NULL, meta, i, gen, e);
+}
+
+/* The number of entries family cf has applied, as of snap (NULL: now). */
+static jpl_err applied_at(jpl_store *s, const jpl_snapshot *snap, int cf, uint64_t *out,
+                          jpl_error *e)
 {
     uint8_t *v = NULL;
     size_t vlen = 0;
-    jpl_err rc = jpl_store_get(s, cf, PROJ_APPLIED_KEY, strlen(PROJ_APPLIED_KEY), &v, &vlen, e);
+    jpl_err rc = get_at(s, snap, cf, PROJ_APPLIED_KEY, strlen(PROJ_APPLIED_KEY), &v, &vlen, e);
     *out = 0;
     if (rc == JPL_ERR_NOT_FOUND)
         return JPL_OK;
@@ -89,6 +106,11 @@ static jpl_err read_applied(jpl_store *s, int cf, uint64_t *out, jpl_error *e)
         *out = jpl_get_u64be(v);
     free(v);
     return vlen == 8 ? JPL_OK : jpl_fail(e, JPL_ERR_CORRUPT, "applied seq has bad size");
+}
+
+static jpl_err read_applied(jpl_store *s, int cf, uint64_t *out, jpl_error *e)
+{
+    return applied_at(s, NULL, cf, out, e);
 }
 
 static void put_applied(jpl_batch *b, jpl_store *s, int cf, uint64_t applied)
@@ -105,15 +127,23 @@ jpl_err proj_open_read(jpl_ledger *l, const char *name, pkv *out, jpl_error *e)
     uint64_t gen = 0;
     if (i < 0)
         return jpl_fail(e, JPL_ERR_NOT_FOUND, "no projection called %s", name);
-    jpl_err rc = jpl_store_cf(s, META_CF, false, &meta, e);
+    /* the generation p.meta names in the snapshot is a family the snapshot holds, even if a
+     * replay has switched and dropped it since */
+    jpl_ledger *at = NULL;
+    jpl_err rc = jpl_ledger_snapshot(l, &at, e);
+    const jpl_snapshot *snap = rc == JPL_OK ? jpl_ledger_snapshot_of(at) : NULL;
     if (rc == JPL_OK)
-        rc = live_generation(s, meta, i, &gen, e);
+        rc = jpl_snapshot_cf(snap, META_CF, &meta, e);
+    if (rc == JPL_OK)
+        rc = generation_at(s, snap, meta, i, &gen, e);
     if (rc == JPL_OK && gen == 0)
         rc = JPL_ERR_NOT_FOUND;
     char fam[64];
     family_name(fam, sizeof fam, i, gen);
     if (rc == JPL_OK)
-        rc = jpl_store_cf(s, fam, false, &cf, e);
+        rc = jpl_snapshot_cf(snap, fam, &cf, e);
+    if (rc != JPL_OK)
+        jpl_ledger_close(at);
     if (rc == JPL_ERR_NOT_FOUND)
         return jpl_fail(e, JPL_ERR_NOT_FOUND,
                         "the %s projection has not been built yet (run 'jpledger replay')", name);
@@ -123,6 +153,7 @@ jpl_err proj_open_read(jpl_ledger *l, const char *name, pkv *out, jpl_error *e)
     out->mode = PKV_READ;
     out->store = s;
     out->cf = cf;
+    out->at = at;
     return JPL_OK;
 }
 
@@ -372,6 +403,7 @@ jpl_err jpl_projections_attach(jpl_ledger *l, jpl_commit_hook commit, void *comm
         free(p);
         return rc;
     }
+    pthread_mutex_init(&p->replay_mu, NULL);
     jpl_ledger_set_hooks(l, jpl_projections_stage_hook, commit_forward, p);
     *out = p;
     return JPL_OK;
@@ -379,7 +411,31 @@ jpl_err jpl_projections_attach(jpl_ledger *l, jpl_commit_hook commit, void *comm
 
 void jpl_projections_free(jpl_projections *p)
 {
+    if (p == NULL)
+        return;
+    pthread_mutex_destroy(&p->replay_mu);
     free(p);
+}
+
+jpl_err jpl_projections_replay_attached(jpl_projections *p, const jpl_replay_opts *opts,
+                                        jpl_replay_result *results, size_t *n_out, jpl_error *e)
+{
+    bool check = opts != NULL && opts->check;
+    pthread_mutex_lock(&p->replay_mu);
+    jpl_ledger_pause(p->ledger);
+    jpl_err rc = jpl_projections_replay(p->ledger, opts, results, n_out, e);
+    /* a switch dropped the families the stage hook writes to: point it at the live ones before
+     * the writer goes on (also after a failure, which may come after the switch) */
+    int cf[JPL_PROJ_COUNT];
+    jpl_error se = {0};
+    jpl_err src = check ? JPL_OK : sync_all(p->ledger, cf, rc == JPL_OK ? e : &se);
+    if (!check && src == JPL_OK)
+        memcpy(p->cf, cf, sizeof cf);
+    if (rc == JPL_OK)
+        rc = src;
+    jpl_ledger_resume(p->ledger);
+    pthread_mutex_unlock(&p->replay_mu);
+    return rc;
 }
 
 /* ---- digest ---- */
@@ -424,13 +480,15 @@ static void digest_record(digester *d, const uint8_t *k, size_t klen, const uint
     d->len += rlen;
 }
 
-static jpl_err digest_cf(jpl_store *s, int cf, uint8_t out[JPL_SHA256_LEN], jpl_error *e)
+/* Digests every row of it (taken from the first key; freed here). */
+static jpl_err digest_rows(jpl_iter *it, uint8_t out[JPL_SHA256_LEN], jpl_error *e)
 {
     digester d = {.buf = malloc(DIGEST_CHUNK)};
-    if (d.buf == NULL)
+    if (d.buf == NULL) {
+        jpl_iter_free(it);
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    }
     memset(d.h, 0, sizeof d.h);
-    jpl_iter *it = jpl_store_iter(s, cf, NULL, 0);
     for (; jpl_iter_valid(it); jpl_iter_next(it)) {
         size_t klen = 0, vlen = 0;
         const uint8_t *k = jpl_iter_key(it, &klen);
@@ -446,15 +504,28 @@ static jpl_err digest_cf(jpl_store *s, int cf, uint8_t out[JPL_SHA256_LEN], jpl_
     return rc;
 }
 
+static jpl_err digest_cf(jpl_store *s, int cf, uint8_t out[JPL_SHA256_LEN], jpl_error *e)
+{
+    return digest_rows(jpl_store_iter(s, cf, NULL, 0), out, e);
+}
+
 jpl_err jpl_projection_digest(jpl_ledger *l, const char *name, uint8_t digest_out[JPL_SHA256_LEN],
                               uint64_t *applied_out, jpl_error *e)
 {
     pkv kv;
     jpl_err rc = proj_open_read(l, name, &kv, e);
+    if (rc != JPL_OK)
+        return rc;
+    uint64_t applied = 0;
+    uint8_t digest[JPL_SHA256_LEN];
+    rc = applied_at(kv.store, jpl_ledger_snapshot_of(kv.at), kv.cf, &applied, e);
     if (rc == JPL_OK)
-        rc = read_applied(kv.store, kv.cf, applied_out, e);
-    if (rc == JPL_OK)
-        rc = digest_cf(kv.store, kv.cf, digest_out, e);
+        rc = digest_rows(pkv_iter(&kv, NULL, 0), digest, e);
+    pkv_release(&kv);
+    if (rc == JPL_OK) {
+        memcpy(digest_out, digest, sizeof digest);
+        *applied_out = applied;
+    }
     return rc;
 }
 
@@ -912,7 +983,12 @@ jpl_err jpl_projection_applied(jpl_ledger *l, const char *name, uint64_t *applie
 {
     pkv kv;
     jpl_err rc = proj_open_read(l, name, &kv, e);
+    if (rc != JPL_OK)
+        return rc;
+    uint64_t applied = 0;
+    rc = applied_at(kv.store, jpl_ledger_snapshot_of(kv.at), kv.cf, &applied, e);
+    pkv_release(&kv);
     if (rc == JPL_OK)
-        rc = read_applied(kv.store, kv.cf, applied_out, e);
+        *applied_out = applied;
     return rc;
 }

@@ -23,7 +23,7 @@ typedef struct prows prows;
 typedef enum {
     PKV_LIVE = 0,   /* through the writer's batch (reads see the batch, then the database) */
     PKV_REPLAY = 1, /* in-memory map + emitted rows */
-    PKV_READ = 2,   /* queries: straight database reads */
+    PKV_READ = 2,   /* queries: reads of one snapshot of the database */
 } pkv_mode;
 
 typedef struct {
@@ -34,6 +34,7 @@ typedef struct {
     prows *rows;      /* replay: emitted rows */
     pmap *map;        /* replay: readable state */
     uint8_t *last;    /* live: the value returned by the last get (freed by the next) */
+    jpl_ledger *at;   /* read: the snapshot handle every read of the query goes through */
 } pkv;
 
 /* Reads key; *v is borrowed until the next call on kv. JPL_ERR_NOT_FOUND if absent. */
@@ -44,6 +45,9 @@ jpl_err pkv_del(pkv *kv, const void *k, size_t klen, jpl_error *e);
 /* Writes a row that apply code never reads back (audit rows): replay streams it to the new
  * family instead of keeping it in memory. Keys must not be read with pkv_get. */
 jpl_err pkv_emit(pkv *kv, const void *k, size_t klen, const void *v, size_t vlen, jpl_error *e);
+/* Read mode: an iterator over the family from the first key >= start, in the snapshot. */
+jpl_iter *pkv_iter(pkv *kv, const void *start, size_t slen);
+/* Frees what kv holds (in read mode its snapshot handle: free its iterators first). */
 void pkv_release(pkv *kv);
 
 /* A map sized for about expect keys (it grows beyond). */
@@ -72,8 +76,10 @@ extern const proj_ops jpl_proj_balances_ops;
 extern const proj_ops jpl_proj_units_ops;
 extern const proj_ops jpl_proj_trail_ops;
 
-/* A read-only pkv on the live family of projection name. JPL_ERR_NOT_FOUND (with a message
- * saying to run replay) if the projection has no live state. */
+/* A read-only pkv on the live family of projection name, as of a snapshot of l taken now (or of
+ * l's own snapshot if l is a snapshot handle): every read of the query through it, and through
+ * kv->at for the log, sees the same committed groups. Release it with pkv_release.
+ * JPL_ERR_NOT_FOUND (with a message saying to run replay) if the projection has no live state. */
 jpl_err proj_open_read(jpl_ledger *l, const char *name, pkv *out, jpl_error *e);
 
 /* Checks a NIP given to a query (JPL_ERR_BAD_INPUT) and a year (0 allowed if allow_zero). */

@@ -374,9 +374,10 @@ jpl_err pkv_get(pkv *kv, const void *k, size_t klen, const uint8_t **v, size_t *
     kv->last = NULL;
     uint8_t *val = NULL;
     size_t len = 0;
-    jpl_err rc = kv->mode == PKV_READ
-                     ? jpl_store_get(kv->store, kv->cf, k, klen, &val, &len, e)
-                     : jpl_batch_get(kv->batch, kv->store, kv->cf, k, klen, &val, &len, e);
+    jpl_err rc =
+        kv->mode == PKV_READ
+            ? jpl_snapshot_get(jpl_ledger_snapshot_of(kv->at), kv->cf, k, klen, &val, &len, e)
+            : jpl_batch_get(kv->batch, kv->store, kv->cf, k, klen, &val, &len, e);
     if (rc != JPL_OK)
         return rc;
     kv->last = val;
@@ -428,8 +429,15 @@ jpl_err pkv_emit(pkv *kv, const void *k, size_t klen, const void *v, size_t vlen
     return JPL_OK;
 }
 
+jpl_iter *pkv_iter(pkv *kv, const void *start, size_t slen)
+{
+    return jpl_snapshot_iter(jpl_ledger_snapshot_of(kv->at), kv->cf, start, slen);
+}
+
 void pkv_release(pkv *kv)
 {
     free(kv->last);
     kv->last = NULL;
+    jpl_ledger_close(kv->at);
+    kv->at = NULL;
 }

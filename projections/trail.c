@@ -187,7 +187,7 @@ static json_t *row_json(jpl_ledger *l, uint64_t seq, const uint8_t *v, size_t vl
         *rc = jpl_fail(e, JPL_ERR_CORRUPT, "trail: row %llu is malformed", (unsigned long long)seq);
         return NULL;
     }
-    /* the leaf hash of the entry as stored now, so it is the log's own */
+    /* the leaf hash of the entry as the log stores it (l: the query's snapshot) */
     uint8_t *entry = NULL, leaf[JPL_SHA256_LEN];
     size_t elen = 0;
     if ((*rc = jpl_ledger_entry(l, seq, &entry, &elen, e)) != JPL_OK)
@@ -229,7 +229,7 @@ jpl_err jpl_trail_query(jpl_ledger *l, const char *nip, json_t **rows_out, jpl_e
     uint8_t k[1 + JPL_NIP_LEN];
     size_t plen = proj_key(k, 'T', nip, JPL_NIP_LEN);
     json_t *rows = json_array();
-    jpl_iter *it = jpl_store_iter(kv.store, kv.cf, k, plen);
+    jpl_iter *it = pkv_iter(&kv, k, plen);
     for (; rc == JPL_OK && jpl_iter_valid(it); jpl_iter_next(it)) {
         size_t klen = 0, vlen = 0;
         const uint8_t *key = jpl_iter_key(it, &klen);
@@ -237,7 +237,7 @@ jpl_err jpl_trail_query(jpl_ledger *l, const char *nip, json_t **rows_out, jpl_e
             break;
         uint64_t tseq = 0;
         const uint8_t *val = jpl_iter_value(it, &vlen);
-        json_t *o = row_json(l, jpl_get_u64be(key + plen), val, vlen, &tseq, e, &rc);
+        json_t *o = row_json(kv.at, jpl_get_u64be(key + plen), val, vlen, &tseq, e, &rc);
         if (o == NULL)
             break;
         json_array_append_new(rows, o);

@@ -338,8 +338,8 @@ jpl_err jpl_unit_report(jpl_ledger *l, uint32_t year, const char *unit, jpl_unit
     jk[0] = 'J';
     jk[1] = (uint8_t)(year >> 8);
     jk[2] = (uint8_t)year;
-    jpl_iter *ei = jpl_store_iter(kv.store, kv.cf, "E", 1);
-    jpl_iter *ji = jpl_store_iter(kv.store, kv.cf, jk, 3);
+    jpl_iter *ei = pkv_iter(&kv, "E", 1);
+    jpl_iter *ji = pkv_iter(&kv, jk, 3);
     while (rc == JPL_OK && jpl_iter_valid(ei)) {
         size_t klen = 0, vlen = 0;
         const uint8_t *k = jpl_iter_key(ei, &klen);

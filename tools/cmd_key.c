@@ -83,8 +83,7 @@ int cmd_key(int argc, char **argv)
                                          {"role", required_argument, 0, 'r'},
                                          {"reason", required_argument, 0, 'w'},
                                          {"json", no_argument, 0, 'j'},
-                                         {"url", required_argument, 0, 'u'},
-                                         {"tls-ca", required_argument, 0, 'c'},
+                                         CLI_REMOTE_OPTS,
                                          {0, 0, 0, 0}};
     const char *data = NULL, *key = NULL, *vkey = NULL, *role = NULL, *reason = NULL;
     cli_remote remote = {0};
@@ -93,15 +92,11 @@ int cmd_key(int argc, char **argv)
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc - 1, argv + 1, "+", opts, NULL)) != -1) {
+        if (cli_remote_opt(c, &remote))
+            continue;
         switch (c) {
         case 'd':
             data = optarg;
-            break;
-        case 'u':
-            remote.url = optarg;
-            break;
-        case 'c':
-            remote.tls_ca = optarg;
             break;
         case 'k':
             key = optarg;
@@ -125,6 +120,8 @@ int cmd_key(int argc, char **argv)
     if (optind < argc - 1)
         return cli_usage_error("key", "unexpected argument");
     const char *dir = cli_data_dir(data);
+    if (strcmp(sub, "list") == 0 && remote.url != NULL)
+        return cli_usage_error("key", "key list reads DIR (--data); it has no --url form");
     if (strcmp(sub, "list") == 0)
         return key_list(dir, json);
     bool reg = strcmp(sub, "register") == 0;

@@ -66,8 +66,7 @@ int cmd_policy(int argc, char **argv)
     if (argc < 2 || strcmp(argv[1], "set") != 0)
         return cli_usage_error("policy", "say 'policy set'");
     static const struct option opts[] = {{"data", required_argument, 0, 'd'},
-                                         {"url", required_argument, 0, 'u'},
-                                         {"tls-ca", required_argument, 0, 'c'},
+                                         CLI_REMOTE_OPTS,
                                          {"key", required_argument, 0, 'k'},
                                          {"year", required_argument, 0, 'y'},
                                          {"pns-floor", required_argument, 0, 'f'},
@@ -93,15 +92,11 @@ int cmd_policy(int argc, char **argv)
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc - 1, argv + 1, "+", opts, NULL)) != -1) {
+        if (cli_remote_opt(c, &remote))
+            continue;
         switch (c) {
         case 'd':
             data = optarg;
-            break;
-        case 'u':
-            remote.url = optarg;
-            break;
-        case 'c':
-            remote.tls_ca = optarg;
             break;
         case 'k':
             key = optarg;

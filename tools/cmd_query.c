@@ -158,7 +158,7 @@ static int fetch_rows(const char *cmd, const query_opts *q, const char *kind, js
         if (ret != JPL_OK)
             return ret;
         rc = serve_ext_query(NULL, l, kind, q->nip, q->has_year ? q->year : 0, q->unit, q->proofs,
-                             &texts, &n, &e);
+                             &texts, &n, NULL, &e);
         jpl_ledger_close(l);
     }
     json_t *rows = json_array();

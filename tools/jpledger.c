@@ -64,8 +64,8 @@ static const jpl_command COMMANDS[] = {
      "usage: jpledger key register --key ADMIN.key --vkey VKEY|FILE --role ROLE [--data DIR]\n"
      "       jpledger key revoke --key ADMIN.key --vkey VKEY|FILE [--reason TEXT] [--data DIR]\n"
      "       jpledger key list [--data DIR] [--json]\n"
-     "  register and revoke also take --url URL [--tls-ca FILE] to go through a server\n"
-     "  roles: admin, hr, supervisor, lms, verifier, auditor\n" DATA_OPT JSON_OPT,
+     "  roles: admin, hr, supervisor, lms, verifier, auditor\n" DATA_OPT
+     "  register and revoke also go through a server:\n" REMOTE_OPT JSON_OPT,
      cmd_key},
     {"policy", "set the JP policy from a year on (admin)",
      "usage: jpledger policy set --key ADMIN.key --year Y [--pns-floor JP] [--pppk-cap JP]\n"
@@ -74,7 +74,7 @@ static const jpl_command COMMANDS[] = {
      "  puts a whole policy in force from year Y on (until a later year's policy); values not\n"
      "  given are the national defaults: PNS floor 20 JP, PPPK cap 24 JP, 45 minutes per JP,\n"
      "  conversions seminar:4:6 and workshop:5:7 (JP per day, national:international),\n"
-     "  international bonus 20%\n" DATA_OPT JSON_OPT,
+     "  international bonus 20%\n" DATA_OPT REMOTE_OPT JSON_OPT,
      cmd_policy},
     {"append", "sign and append events (JSON lines)",
      "usage: jpledger append [--data DIR] --key FILE [--batch N] [--json] [FILE.ndjson|-]\n"

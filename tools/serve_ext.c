@@ -2,7 +2,8 @@
  * The server's projection hooks (see serve_ext.h): attaches the projections to the served
  * ledger, answers balance/trail/report queries with the same JSON objects the CLI prints (trail
  * rows optionally with inclusion proofs), runs online replays with the writer paused, and
- * reports each projection's applied position for status.
+ * reports each projection's applied position for status. A query reads one snapshot of the
+ * ledger: its rows, the log size it reports and the proofs all belong to the same moment.
  */
 #include "serve_ext.h"
 
@@ -55,7 +56,7 @@ static void texts_free(texts *t)
     free(t->items);
 }
 
-/* Adds {"proof":{"tree_size","path"}} to a trail row, against the current tree. */
+/* Adds {"proof":{"tree_size","path"}} to a trail row, against the tree of size entries. */
 static jpl_err add_proof(jpl_ledger *l, json_t *row, uint64_t size, jpl_error *e)
 {
     uint8_t path[JPL_MERKLE_MAX_PATH][32];
@@ -71,6 +72,7 @@ static jpl_err add_proof(jpl_ledger *l, json_t *row, uint64_t size, jpl_error *e
     return JPL_OK;
 }
 
+/* l is a snapshot handle: the proofs are against its tree, which holds every row. */
 static jpl_err query_trail(jpl_ledger *l, const char *nip, bool proofs, texts *t, jpl_error *e)
 {
     json_t *rows = NULL;
@@ -89,42 +91,57 @@ static jpl_err query_trail(jpl_ledger *l, const char *nip, bool proofs, texts *t
     return rc;
 }
 
-jpl_err serve_ext_query(void *ctx, jpl_ledger *l, const char *kind, const char *nip, unsigned year,
-                        const char *unit, bool with_proofs, char ***json_out, size_t *n_out,
-                        jpl_error *e)
+/* Answers one query from snapshot handle l. */
+static jpl_err query_at(jpl_ledger *l, const char *kind, const char *nip, unsigned year,
+                        const char *unit, bool with_proofs, texts *t, jpl_error *e)
 {
-    (void)ctx;
-    texts t = {0};
     jpl_err rc = JPL_OK;
-    bool needs_nip = strcmp(kind, "balance") == 0 || strcmp(kind, "trail") == 0;
-    if (needs_nip && (nip == NULL || nip[0] == '\0'))
-        return jpl_fail(e, JPL_ERR_BAD_INPUT, "%s needs a NIP", kind);
     if (strcmp(kind, "balance") == 0) {
         jpl_balance *b = NULL;
         size_t n = 0;
         rc = jpl_balance_query(l, nip, year, &b, &n, e);
         for (size_t i = 0; rc == JPL_OK && i < n; i++)
-            rc = add_json(&t, jpl_balance_to_json(&b[i]), e);
+            rc = add_json(t, jpl_balance_to_json(&b[i]), e);
         free(b);
     } else if (strcmp(kind, "trail") == 0) {
-        rc = query_trail(l, nip, with_proofs, &t, e);
+        rc = query_trail(l, nip, with_proofs, t, e);
     } else if (strcmp(kind, "report") == 0) {
         jpl_unit_row *rows = NULL;
         size_t n = 0;
         rc = jpl_unit_report(l, year, unit && unit[0] ? unit : NULL, &rows, &n, e);
         for (size_t i = 0; rc == JPL_OK && i < n; i++)
-            rc = add_json(&t, jpl_unit_row_to_json(&rows[i]), e);
+            rc = add_json(t, jpl_unit_row_to_json(&rows[i]), e);
         free(rows);
     } else {
         rc = jpl_fail(e, JPL_ERR_BAD_INPUT, "unknown query kind '%s' (balance, trail, report)",
                       kind);
     }
+    return rc;
+}
+
+jpl_err serve_ext_query(void *ctx, jpl_ledger *l, const char *kind, const char *nip, unsigned year,
+                        const char *unit, bool with_proofs, char ***json_out, size_t *n_out,
+                        uint64_t *log_size_out, jpl_error *e)
+{
+    (void)ctx;
+    bool needs_nip = strcmp(kind, "balance") == 0 || strcmp(kind, "trail") == 0;
+    if (needs_nip && (nip == NULL || nip[0] == '\0'))
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "%s needs a NIP", kind);
+    texts t = {0};
+    jpl_ledger *at = NULL;
+    jpl_err rc = jpl_ledger_snapshot(l, &at, e);
+    if (rc == JPL_OK)
+        rc = query_at(at, kind, nip, year, unit, with_proofs, &t, e);
+    uint64_t size = rc == JPL_OK ? jpl_ledger_size(at) : 0;
+    jpl_ledger_close(at);
     if (rc != JPL_OK) {
         texts_free(&t);
         return rc;
     }
     *json_out = t.items;
     *n_out = t.n;
+    if (log_size_out != NULL)
+        *log_size_out = size;
     return JPL_OK;
 }
 
@@ -132,6 +149,7 @@ static jpl_err ext_admin(void *ctx, jpl_ledger *l, const char *action, const cha
                          char ***json_out, size_t *n_out, jpl_error *e)
 {
     (void)ctx;
+    (void)l; /* the projections attached to it */
     bool check = strcmp(action, "replay-check") == 0;
     if (!check && strcmp(action, "replay") != 0)
         return jpl_fail(e, JPL_ERR_BAD_INPUT, "unknown admin action '%s' (replay, replay-check)",
@@ -139,17 +157,8 @@ static jpl_err ext_admin(void *ctx, jpl_ledger *l, const char *action, const cha
     jpl_replay_opts o = {.only = projection && projection[0] ? projection : NULL, .check = check};
     jpl_replay_result res[JPL_PROJ_COUNT];
     size_t n = 0;
-    jpl_err rc = jpl_projections_replay(l, &o, res, &n, e);
-    if (rc == JPL_OK && !check) {
-        /* the replay switched generations: the attached state is stale, attach again (the
-         * writer is paused, so nothing is appended meanwhile) */
-        jpl_projections *fresh = NULL;
-        rc = jpl_projections_attach(l, NULL, NULL, &fresh, e);
-        if (rc == JPL_OK) {
-            jpl_projections_free(attached);
-            attached = fresh;
-        }
-    }
+    jpl_err rc = attached != NULL ? jpl_projections_replay_attached(attached, &o, res, &n, e)
+                                  : jpl_fail(e, JPL_ERR_INTERNAL, "no projections attached");
     texts t = {0};
     for (size_t i = 0; rc == JPL_OK && i < n; i++) {
         json_t *j = json_object();

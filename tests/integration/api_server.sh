@@ -84,6 +84,27 @@ check "register a key through the server" 0 "$BIN" key register "${U[@]}" --key 
 check "the newly registered key reads" 0 "$BIN" read "${U[@]}" --auth-key "$WORK/outsider.key" --count 1
 check "key registration signed by hr is refused by the server" 8 "$BIN" key register "${U[@]}" --key "$WORK/hr.key" --vkey "$WORK/outsider.key.pub" --role hr
 
+# key and policy take the shared connection options: --auth-key proves a key first, and a
+# connection that fails to prove one appends nothing
+"$BIN" keygen --name fresh.test --out "$WORK/fresh.key" >/dev/null 2>&1
+size_now() { "$BIN" status "${U[@]}" --json | sed 's/.*"log_size":\([0-9]*\).*/\1/'; }
+before=$(size_now)
+check "key register with an unregistered --auth-key" 6 "$BIN" key register "${U[@]}" --auth-key "$WORK/fresh.key" --key "$L/keys/admin.key" --vkey "$WORK/fresh.key.pub" --role auditor
+check "key register with a missing --auth-key file" 16 "$BIN" key register "${U[@]}" --auth-key "$WORK/nokey.key" --key "$L/keys/admin.key" --vkey "$WORK/fresh.key.pub" --role auditor
+check "policy set with an lms --auth-key (no read role)" 8 "$BIN" policy set "${U[@]}" --auth-key "$WORK/lms.key" --key "$L/keys/admin.key" --year 2026
+[ "$(size_now)" = "$before" ] && ok || bad "failed authentications appended something"
+check "the key refused above is not registered" 6 "$BIN" read "${U[@]}" --auth-key "$WORK/fresh.key" --count 1
+check "key register with the admin's --auth-key" 0 "$BIN" key register "${U[@]}" --auth-key "$L/keys/admin.key" --key "$L/keys/admin.key" --vkey "$WORK/fresh.key.pub" --role auditor --json
+grep -q '"seq":' "$WORK/out" && ok || bad "key register --json through the server: $(cat "$WORK/out")"
+check "the key registered with --auth-key reads" 0 "$BIN" read "${U[@]}" --auth-key "$WORK/fresh.key" --count 1
+check "key revoke with --auth-key" 0 "$BIN" key revoke "${U[@]}" --auth-key "$WORK/auditor.key" --key "$L/keys/admin.key" --vkey "$WORK/fresh.key.pub" --reason test
+check "the revoked key no longer reads" 7 "$BIN" read "${U[@]}" --auth-key "$WORK/fresh.key" --count 1
+check "policy set with --auth-key" 0 "$BIN" policy set "${U[@]}" --auth-key "$WORK/auditor.key" --key "$L/keys/admin.key" --year 2026 --pns-floor 25 --json
+check "read the policy through the server" 0 "$BIN" read "${U[@]}" --auth-key "$WORK/auditor.key" --from $((before + 2)) --count 1 --json
+grep -q '"pns_floor_jp_centi":2500' "$WORK/out" && ok || bad "policy through the server: $(cat "$WORK/out")"
+check "key list has no --url form" 2 "$BIN" key list "${U[@]}"
+check "key register --url without a value" 2 "$BIN" key register --key "$L/keys/admin.key" --vkey "$WORK/fresh.key.pub" --role auditor --url
+
 # appends are authorised by their signatures
 echo '{"type":"employee_registered","nip":"198503122009031001","kind":"pns","unit":"Biro Umum"}' > "$WORK/emp.ndjson"
 check "append signed by a key of a role that issues nothing" 8 "$BIN" append "${U[@]}" --key "$WORK/outsider.key" "$WORK/emp.ndjson"
@@ -161,6 +182,10 @@ check "status over TLS" 0 "$BIN" status --url "$T" --tls-ca "$WORK/tls.crt"
 check "authenticated read over TLS" 0 "$BIN" read --url "$T" --tls-ca "$WORK/tls.crt" --auth-key "$WORK/auditor.key" --count 2
 check "TLS without a CA is refused" 2 "$BIN" status --url "$T"
 check "TLS with the wrong CA fails" 19 "$BIN" status --url "$T" --tls-ca "$WORK/other.crt"
+check "policy set over TLS without a CA is refused" 2 "$BIN" policy set --url "$T" --key "$L/keys/admin.key" --year 2027
+check "key register over TLS with the wrong CA fails" 19 "$BIN" key register --url "$T" --tls-ca "$WORK/other.crt" --key "$L/keys/admin.key" --vkey "$WORK/stranger.key.pub" --role lms
+check "policy set over TLS with --tls-ca and --auth-key" 0 "$BIN" policy set --url "$T" --tls-ca "$WORK/tls.crt" --auth-key "$WORK/auditor.key" --key "$L/keys/admin.key" --year 2027
+check "key register over TLS with --tls-ca" 0 "$BIN" key register --url "$T" --tls-ca "$WORK/tls.crt" --key "$L/keys/admin.key" --vkey "$WORK/stranger.key.pub" --role lms
 kill -TERM "$SERVER"; wait "$SERVER"
 check "serve refuses TLS without a certificate" 19 "$BIN" serve --data "$L" --rep "$T"
 

@@ -7,6 +7,7 @@
  * with a naive recomputation from the decoded log.
  */
 #include "test.h"
+#include "test_events.h"
 
 #include <time.h>
 
@@ -53,45 +54,14 @@ static const char *new_id(char buf[37])
     return buf;
 }
 
-static jpl_err seal_json(const jpl_note_signer *k, const char *json, uint8_t **env, size_t *len)
-{
-    Jpl__Event *ev = NULL;
-    jpl_error e = {0};
-    jpl_err rc = jpl_event_from_json_text(json, strlen(json), jpl_now_ms(), &ev, &e);
-    if (rc == JPL_OK)
-        rc = jpl_event_seal(ev, k->pk, k->sk, env, len, &e);
-    if (rc != JPL_OK)
-        fprintf(stderr, "seal: %s: %s\n", json, e.msg);
-    jpl_event_free(ev);
-    return rc;
-}
-
 static jpl_err app(fixture *f, const jpl_note_signer *k, const char *json, jpl_append_result *res)
 {
-    uint8_t *env = NULL;
-    size_t len = 0;
-    jpl_append_result local;
-    jpl_err rc = seal_json(k, json, &env, &len);
-    if (rc != JPL_OK)
-        return rc;
-    jpl_error e = {0};
-    rc = jpl_ledger_append(f->l, &(jpl_bytes){env, len}, 1, res ? res : &local, &e);
-    if (rc != JPL_OK)
-        fprintf(stderr, "append: %s: %s\n", json, e.msg);
-    free(env);
-    return rc;
+    return jpl_test_append(f->l, k, json, res);
 }
 
 static jpl_err register_key(fixture *f, const jpl_note_signer *k, const char *role)
 {
-    char json[512], b64[64], id[37];
-    if (!jpl_base64_encode(b64, sizeof b64, k->pk, 32))
-        return JPL_ERR_INTERNAL;
-    snprintf(json, sizeof json,
-             "{\"type\":\"key_registered\",\"id\":\"%s\",\"public_key\":\"%s\",\"name\":\"%s\","
-             "\"role\":\"%s\"}",
-             new_id(id), b64, k->name, role);
-    return app(f, &f->admin, json, NULL);
+    return jpl_test_register_key(f->l, &f->admin, k, role);
 }
 
 /* A new ledger with hr, lms, verifier and supervisor keys; projections attached if attach. */
@@ -893,7 +863,7 @@ static void p_add(p_state *s, const jpl_note_signer *k, const char *json)
 {
     uint8_t *env = NULL;
     size_t len = 0;
-    if (seal_json(k, json, &env, &len) != JPL_OK) {
+    if (jpl_test_seal(k, json, &env, &len) != JPL_OK) {
         s->ok = false;
         return;
     }

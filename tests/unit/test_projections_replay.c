@@ -8,6 +8,7 @@
  * is removed by the next replay.
  */
 #include "test.h"
+#include "test_events.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,21 +31,7 @@ typedef struct {
 
 static jpl_err app(fixture *f, const jpl_note_signer *k, const char *json)
 {
-    Jpl__Event *ev = NULL;
-    uint8_t *env = NULL;
-    size_t len = 0;
-    jpl_error e = {0};
-    jpl_append_result res;
-    jpl_err rc = jpl_event_from_json_text(json, strlen(json), jpl_now_ms(), &ev, &e);
-    if (rc == JPL_OK)
-        rc = jpl_event_seal(ev, k->pk, k->sk, &env, &len, &e);
-    if (rc == JPL_OK)
-        rc = jpl_ledger_append(f->l, &(jpl_bytes){env, len}, 1, &res, &e);
-    if (rc != JPL_OK)
-        fprintf(stderr, "append: %s: %s\n", json, e.msg);
-    jpl_event_free(ev);
-    free(env);
-    return rc;
+    return jpl_test_append(f->l, k, json, NULL);
 }
 
 static const char *new_id(char buf[37])
@@ -57,13 +44,7 @@ static const char *new_id(char buf[37])
 
 static jpl_err register_key(fixture *f, const jpl_note_signer *k, const char *role)
 {
-    char json[512], b64[64];
-    if (!jpl_base64_encode(b64, sizeof b64, k->pk, 32))
-        return JPL_ERR_INTERNAL;
-    snprintf(json, sizeof json,
-             "{\"type\":\"key_registered\",\"public_key\":\"%s\",\"name\":\"%s\",\"role\":\"%s\"}",
-             b64, k->name, role);
-    return app(f, &f->admin, json);
+    return jpl_test_register_key(f->l, &f->admin, k, role);
 }
 
 /* One employee's year: registration, enrollment, completion, recognition. */

@@ -3,6 +3,8 @@
  * uncommitted writes, nested save points, abandoned and failed writes changing nothing, one write
  * per key per commit, and the writer's cache of committed state (kept within its budget,
  * forgotten on request, never hiding a value written by someone else after a forget).
+ * Snapshots: reads as of one moment in every family; a family dropped meanwhile stays readable
+ * through a snapshot or an iterator that holds it, and a dropped family's index fails cleanly.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -287,13 +289,140 @@ static void test_overlay_budget_and_order(void)
     jpl_overlay_free(o);
 }
 
+/* Reads key of cf through snapshot v as a string; "" when absent, "<error N>" on a failure. */
+static const char *snap_str(const jpl_snapshot *v, int cf, const char *key)
+{
+    static char out[128];
+    uint8_t *val = NULL;
+    size_t vlen = 0;
+    jpl_err rc = jpl_snapshot_get(v, cf, key, strlen(key), &val, &vlen, NULL);
+    out[0] = '\0';
+    if (rc == JPL_OK) {
+        snprintf(out, sizeof out, "%.*s", (int)vlen, (const char *)val);
+        free(val);
+    } else if (rc != JPL_ERR_NOT_FOUND) {
+        snprintf(out, sizeof out, "<error %d>", (int)rc);
+    }
+    return out;
+}
+
+static bool write_kv(jpl_store *s, int cf, const char *key, const char *val)
+{
+    jpl_batch *b = jpl_batch_new();
+    if (b == NULL)
+        return false;
+    jpl_batch_put(b, s, cf, key, strlen(key), val, strlen(val));
+    bool ok = jpl_store_write(s, b, true, NULL) == JPL_OK;
+    jpl_batch_free(b);
+    return ok;
+}
+
+/* A snapshot sees the writes committed before it in every family and none after: one write of
+ * two families is seen whole or not at all. */
+static void test_snapshot_isolation(void)
+{
+    jpl_store *s = open_store("store_snap");
+    REQUIRE(s != NULL);
+    int p = 0;
+    REQUIRE(jpl_store_cf(s, "p.x.g1", true, &p, NULL) == JPL_OK);
+    jpl_batch *b = jpl_batch_new();
+    REQUIRE(b != NULL);
+    put_str(s, b, "a", "1");
+    jpl_batch_put(b, s, p, "a", 1, "1", 1);
+    REQUIRE(jpl_store_write(s, b, true, NULL) == JPL_OK);
+    jpl_snapshot *v = NULL;
+    REQUIRE(jpl_snapshot_open(s, &v, NULL) == JPL_OK);
+    put_str(s, b, "a", "2");
+    put_str(s, b, "b", "2");
+    jpl_batch_put(b, s, p, "a", 1, "2", 1);
+    REQUIRE(jpl_store_write(s, b, true, NULL) == JPL_OK);
+    CHECK_STREQ(read_str(s, NULL, "a"), "2");
+    CHECK_STREQ(snap_str(v, JPL_CF_STATE, "a"), "1");
+    CHECK_STREQ(snap_str(v, JPL_CF_STATE, "b"), "");
+    CHECK_STREQ(snap_str(v, p, "a"), "1");
+    /* iterators of the snapshot: the old rows only */
+    jpl_iter *it = jpl_snapshot_iter(v, JPL_CF_STATE, NULL, 0);
+    int rows = 0;
+    for (; jpl_iter_valid(it); jpl_iter_next(it))
+        rows++;
+    CHECK_EQ(jpl_iter_status(it, NULL), JPL_OK);
+    jpl_iter_free(it);
+    CHECK_EQ(rows, 1);
+    int found = -1;
+    CHECK_EQ(jpl_snapshot_cf(v, "p.x.g1", &found, NULL), JPL_OK);
+    CHECK_EQ(found, p);
+    CHECK_EQ(jpl_snapshot_cf(v, "p.x.g2", &found, NULL), JPL_ERR_NOT_FOUND);
+    jpl_snapshot_close(v);
+    jpl_snapshot_close(NULL);
+    jpl_batch_free(b);
+    jpl_store_close(s);
+}
+
+/* A family dropped while a snapshot and an iterator hold it: both keep reading it, it is gone by
+ * name and for new readers at once, and its slot is reused only after both let go. */
+static void test_drop_while_held(void)
+{
+    jpl_store *s = open_store("store_drop");
+    REQUIRE(s != NULL);
+    int p = 0;
+    REQUIRE(jpl_store_cf(s, "p.x.g1", true, &p, NULL) == JPL_OK);
+    REQUIRE(write_kv(s, p, "k", "old"));
+    jpl_snapshot *v = NULL;
+    REQUIRE(jpl_snapshot_open(s, &v, NULL) == JPL_OK);
+    jpl_iter *it = jpl_store_iter(s, p, NULL, 0);
+    REQUIRE(jpl_iter_valid(it));
+    REQUIRE(jpl_store_cf_drop(s, p, NULL) == JPL_OK);
+    /* gone for everyone else */
+    int cf = -1;
+    jpl_error e = {0};
+    CHECK_EQ(jpl_store_cf(s, "p.x.g1", false, &cf, NULL), JPL_ERR_NOT_FOUND);
+    CHECK_EQ(jpl_store_cf_drop(s, p, NULL), JPL_ERR_INTERNAL);
+    uint8_t *val = NULL;
+    size_t vlen = 0;
+    CHECK_EQ(jpl_store_get(s, p, "k", 1, &val, &vlen, &e), JPL_ERR_INTERNAL);
+    CHECK(strstr(e.msg, "does not exist") != NULL);
+    CHECK(!write_kv(s, p, "k", "new"));
+    jpl_iter *late = jpl_store_iter(s, p, NULL, 0);
+    CHECK(!jpl_iter_valid(late));
+    CHECK_EQ(jpl_iter_status(late, NULL), JPL_ERR_INTERNAL);
+    jpl_iter_free(late);
+    char **names = NULL;
+    size_t n = 9;
+    REQUIRE(jpl_store_cf_list(s, "p.", &names, &n, NULL) == JPL_OK);
+    CHECK_EQ(n, 0);
+    jpl_store_names_free(names, n);
+    /* a new family of the same name while the old one is held: another slot */
+    int p2 = 0;
+    REQUIRE(jpl_store_cf(s, "p.x.g1", true, &p2, NULL) == JPL_OK);
+    CHECK(p2 != p);
+    REQUIRE(write_kv(s, p2, "k", "fresh"));
+    /* the holders still read the dropped family */
+    size_t klen = 0, vl = 0;
+    CHECK_EQ(jpl_iter_key(it, &klen)[0], 'k');
+    CHECK_EQ(memcmp(jpl_iter_value(it, &vl), "old", 3), 0);
+    jpl_iter_free(it);
+    CHECK_STREQ(snap_str(v, p, "k"), "old");
+    CHECK_EQ(jpl_snapshot_cf(v, "p.x.g1", &cf, NULL), JPL_OK);
+    CHECK_EQ(cf, p);
+    char want[32];
+    snprintf(want, sizeof want, "<error %d>", (int)JPL_ERR_INTERNAL);
+    CHECK_STREQ(snap_str(v, p2, "k"), want); /* not held by the snapshot */
+    jpl_snapshot_close(v);
+    /* let go: the slot is free for the next family */
+    int p3 = 0;
+    REQUIRE(jpl_store_cf(s, "p.y.g1", true, &p3, NULL) == JPL_OK);
+    CHECK_EQ(p3, p);
+    jpl_store_close(s);
+}
+
 int main(void)
 {
     static const jpl_test_case cases[] = {
         TEST_CASE(test_read_through_and_commit),  TEST_CASE(test_savepoints_nest),
         TEST_CASE(test_clear_abandons),           TEST_CASE(test_failed_write_changes_nothing),
         TEST_CASE(test_cache_and_forget),         TEST_CASE(test_write_once_families),
-        TEST_CASE(test_overlay_budget_and_order),
+        TEST_CASE(test_overlay_budget_and_order), TEST_CASE(test_snapshot_isolation),
+        TEST_CASE(test_drop_while_held),
     };
     return jpl_test_run("store", cases, sizeof cases / sizeof cases[0]);
 }

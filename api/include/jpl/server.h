@@ -18,11 +18,12 @@
 #define JPL_DEFAULT_REP_URL "tcp://127.0.0.1:7450"
 #define JPL_DEFAULT_PUB_URL "tcp://127.0.0.1:7451"
 
-/* Answers a projection query (balance, trail, report) as JSON texts; the server calls it with
- * its ledger. *json_out is a malloc'd array of malloc'd strings. NULL: queries unavailable. */
+/* Answers a projection query (balance, trail, report) as JSON texts, read from one snapshot of
+ * the ledger whose log size goes to *log_size_out; the server calls it with its ledger.
+ * *json_out is a malloc'd array of malloc'd strings. NULL: queries unavailable. */
 typedef jpl_err (*jpl_query_fn)(void *ctx, jpl_ledger *l, const char *kind, const char *nip,
                                 unsigned year, const char *unit, bool with_proofs, char ***json_out,
-                                size_t *n_out, jpl_error *e);
+                                size_t *n_out, uint64_t *log_size_out, jpl_error *e);
 /* Runs an admin action ("replay", "replay-check") on the live ledger; the server pauses the
  * writer around it and reinstalls its commit hook afterwards. */
 typedef jpl_err (*jpl_admin_fn)(void *ctx, jpl_ledger *l, const char *action,

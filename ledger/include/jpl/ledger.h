@@ -56,8 +56,22 @@ void jpl_ledger_close(jpl_ledger *l);
 uint64_t jpl_ledger_size(jpl_ledger *l);
 /* Checkpoint origin line. Borrowed for the ledger's lifetime. */
 const char *jpl_ledger_origin(jpl_ledger *l);
-/* The underlying store (for projections and tools). Borrowed. */
+/* The underlying store (for projections and tools). Borrowed. Reads through it see the live
+ * state, also on a snapshot handle. */
 jpl_store *jpl_ledger_store(jpl_ledger *l);
+
+/*
+ * A read-only handle on l as of now: every read through it (jpl_ledger_size, entries, roots,
+ * proofs, the checkpoint, keys, employees, and the projection queries of jpl/projections.h) sees
+ * one RocksDB snapshot, so answers made of several reads agree with each other and with the log
+ * size it reports, while l's writer goes on committing. A handle taken of a snapshot handle reads
+ * the same snapshot. It must not outlive l (nor, taken of a snapshot handle, that handle); close
+ * it with jpl_ledger_close. Appending through it fails. Thread-safe to take; one thread at a
+ * time may use it.
+ */
+jpl_err jpl_ledger_snapshot(jpl_ledger *l, jpl_ledger **out, jpl_error *e);
+/* The snapshot a snapshot handle reads (borrowed), or NULL for an opened ledger. */
+jpl_snapshot *jpl_ledger_snapshot_of(jpl_ledger *l);
 
 /* Result of one event of an append batch. */
 typedef struct {
@@ -103,8 +117,8 @@ void jpl_ledger_set_hooks(jpl_ledger *l, jpl_stage_hook stage, jpl_commit_hook c
 void jpl_ledger_set_commit_hook(jpl_ledger *l, jpl_commit_hook commit, void *ctx);
 
 /* Stops the writer between groups (waits for the group in progress) so that maintenance, e.g.
- * an online replay of the projections, sees no appends; appenders wait meanwhile. Every pause
- * needs its resume. */
+ * an online replay of the projections, sees no appends; appenders wait meanwhile. Pauses nest:
+ * the writer goes on after as many resumes as pauses. Every pause needs its resume. */
 void jpl_ledger_pause(jpl_ledger *l);
 void jpl_ledger_resume(jpl_ledger *l);
 

@@ -13,6 +13,12 @@
  *   checkpoints  tree size u64 -> signed checkpoint note
  *   state        validation state of the writer (keys, employees, revocations, recognitions)
  * Further families (projections) are created by name at run time.
+ *
+ * Threads: every function may be called from several threads at once, except that a batch, an
+ * iterator, a table-file load and a snapshot belong to one thread at a time. Non-core families
+ * may be created and dropped while other threads use them: a dropped family disappears by name
+ * at once, but whoever holds it (an iterator, a write in progress, a snapshot) keeps reading it
+ * until it lets go; other uses of a dropped family's index fail with JPL_ERR_INTERNAL.
  */
 #ifndef JPL_STORE_H
 #define JPL_STORE_H
@@ -58,7 +64,8 @@ void jpl_store_close(jpl_store *s);
 /* Index of the column family called name; with create, makes it if missing (write mode only).
  * JPL_ERR_NOT_FOUND if missing and !create. */
 jpl_err jpl_store_cf(jpl_store *s, const char *name, bool create, int *cf_out, jpl_error *e);
-/* Drops a non-core column family and all its data. */
+/* Drops a non-core column family and all its data (its data and handle go when the last
+ * iterator or snapshot holding it is freed). */
 jpl_err jpl_store_cf_drop(jpl_store *s, int cf, jpl_error *e);
 /* Names of all column families on disk whose name starts with prefix; caller frees each and the
  * array with jpl_store_names_free. */
@@ -96,7 +103,9 @@ jpl_err jpl_batch_rollback(jpl_batch *b, jpl_error *e);
 /* Commits the batch atomically (with sync the WAL is fsynced before return) and empties it. */
 jpl_err jpl_store_write(jpl_store *s, jpl_batch *b, bool sync, jpl_error *e);
 
-/* Forward iterator over cf starting at the first key >= start (NULL: first key). */
+/* Forward iterator over cf starting at the first key >= start (NULL: first key). A family
+ * that does not exist gives an iterator with no rows whose status is JPL_ERR_INTERNAL. NULL only
+ * when out of memory (jpl_iter_valid and jpl_iter_status accept NULL). */
 jpl_iter *jpl_store_iter(jpl_store *s, int cf, const void *start, size_t slen);
 bool jpl_iter_valid(const jpl_iter *it);
 void jpl_iter_next(jpl_iter *it);
@@ -108,6 +117,26 @@ const uint8_t *jpl_iter_value(const jpl_iter *it, size_t *len_out);
 /* JPL_OK or the iterator's I/O error. */
 jpl_err jpl_iter_status(const jpl_iter *it, jpl_error *e);
 void jpl_iter_free(jpl_iter *it);
+
+/* ---- snapshots ----
+ * A consistent read of the whole database as of one moment (a RocksDB snapshot): reads through
+ * it see exactly the writes committed before it was taken, in every family, whatever the writer
+ * commits meanwhile. It holds every family that existed when it was taken, so a family dropped
+ * since (an old projection generation) stays readable through it. On a read-only store, whose
+ * state is fixed at open, it reads that state. */
+typedef struct jpl_snapshot jpl_snapshot;
+/* Takes a snapshot of s; close it with jpl_snapshot_close before closing s. */
+jpl_err jpl_snapshot_open(jpl_store *s, jpl_snapshot **out, jpl_error *e);
+/* Releases the snapshot and the families it held; accepts NULL. Free its iterators first. */
+void jpl_snapshot_close(jpl_snapshot *v);
+/* Index of family name as the snapshot holds it (a family dropped since included).
+ * JPL_ERR_NOT_FOUND if it did not exist when the snapshot was taken. */
+jpl_err jpl_snapshot_cf(const jpl_snapshot *v, const char *name, int *cf_out, jpl_error *e);
+/* jpl_store_get and jpl_store_iter as of the snapshot; cf must be a core family or one the
+ * snapshot holds (JPL_ERR_INTERNAL otherwise). */
+jpl_err jpl_snapshot_get(const jpl_snapshot *v, int cf, const void *key, size_t klen,
+                         uint8_t **val_out, size_t *vlen_out, jpl_error *e);
+jpl_iter *jpl_snapshot_iter(const jpl_snapshot *v, int cf, const void *start, size_t slen);
 
 /* Reads every key and value of every column family except those whose bit is set in skip_mask
  * (bit cf: callers that read those families in full themselves), so that RocksDB checks every

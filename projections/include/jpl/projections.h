@@ -14,7 +14,10 @@
  * seq 0 beside the live one and switches the pointer in one synced write.
  *
  * Queries (balance, trail, unit report) take any open ledger (read-only is enough) and return
- * plain structs or jansson objects, so the CLI and the API server share them.
+ * plain structs or jansson objects, so the CLI and the API server share them. Each query reads
+ * one RocksDB snapshot: it never sees part of a committed group, and a replay that switches
+ * generations meanwhile does not disturb it. Given a snapshot handle (jpl_ledger_snapshot), it
+ * reads that handle's snapshot, so several queries, proofs and jpl_ledger_size agree.
  */
 #ifndef JPL_PROJECTIONS_H
 #define JPL_PROJECTIONS_H
@@ -102,10 +105,21 @@ typedef struct {
  * error here (see result.match). The log is scanned and decoded once, in a thread of its own,
  * and the new states are written as table files ingested whole (check: nothing is written); the
  * ledger must not be appended to meanwhile (the CLI holds the database lock). After a switch, a
- * jpl_projections attached to this ledger before the call is stale: attach again.
+ * jpl_projections attached to this ledger before the call is stale: attach again (or replay
+ * with jpl_projections_replay_attached, which does all this for a served ledger).
  */
 jpl_err jpl_projections_replay(jpl_ledger *l, const jpl_replay_opts *opts,
                                jpl_replay_result *results, size_t *n_out, jpl_error *e);
+
+/*
+ * Online replay of projections attached to a serving ledger: pauses the writer (appenders wait),
+ * replays as jpl_projections_replay, points p's stage hook at the new generations and lets the
+ * writer go on. Queries may run in other threads meanwhile: each reads one snapshot, which holds
+ * the families it started with until it ends, so none fails or sees a mix of generations. Calls
+ * on the same p run one at a time. Results and errors as for jpl_projections_replay.
+ */
+jpl_err jpl_projections_replay_attached(jpl_projections *p, const jpl_replay_opts *opts,
+                                        jpl_replay_result *results, size_t *n_out, jpl_error *e);
 
 /*
  * Digest of the live state of projection name: SHA-256 chained over every key and value of its
