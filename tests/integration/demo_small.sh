@@ -19,7 +19,10 @@ done
 grep -Eq "one core checks [1-9][0-9]* Ed25519 signatures/s" "$WORK/out" &&
   grep -Eq "the total is [0-9]+\.[0-9]+ x the [0-9]+\.[0-9] s one core needs" "$WORK/out" && ok ||
   bad "demo output lacks the machine reference: $(grep -A1 'machine reference' "$WORK/out")"
-"$BIN" verify --data "$D/ledger" >/dev/null 2>&1 && ok || bad "verify of the demo ledger"
+"$BIN" verify --data "$D/ledger" > "$WORK/verify" 2>&1 && ok || bad "verify of the demo ledger"
+# the auditor cosigned the checkpoint it verified: served with both lines, checked by verify
+"$BIN" checkpoint --data "$D/ledger" | grep -q "^— auditor.demo " && ok || bad "the demo checkpoint lacks the auditor's cosignature"
+grep -q "cosigned by auditor.demo+" "$WORK/verify" && ok || bad "verify does not list the demo auditor: $(cat "$WORK/verify")"
 "$BIN" report --data "$D/ledger" --year 2025 --json > "$WORK/report" 2>/dev/null && ok || bad "report on the demo ledger"
 [ "$(wc -l < "$WORK/report")" -ge 10 ] && ok || bad "the demo year fills at least 10 units"
 "$BIN" replay --data "$D/ledger" --check >/dev/null 2>&1 && ok || bad "replay --check of the demo ledger"
