@@ -66,6 +66,13 @@ int cli_usage_error(const char *cmd, const char *what)
     return cli_fail(cmd, JPL_ERR_USAGE, "%s (see 'jpledger %s --help')", what, cmd);
 }
 
+int cli_bad_option(const char *cmd, char **args)
+{
+    char what[256];
+    snprintf(what, sizeof what, "unknown option or missing value: %s", args[optind - 1]);
+    return cli_usage_error(cmd, what);
+}
+
 int cli_connect(const char *cmd, const cli_remote *r, struct jpl_client **out)
 {
     jpl_net_tls tls = {.ca_file = r->tls_ca};

@@ -25,8 +25,12 @@ void cli_print_json(json_t *obj);
 /* Prints a lowercase hex string of data. */
 json_t *cli_json_hex(const uint8_t *data, size_t len);
 
-/* Reports an unknown option or missing argument from getopt and returns JPL_ERR_USAGE. */
+/* Prints a usage error for cmd ("WHAT (see 'jpledger CMD --help')") and returns JPL_ERR_USAGE. */
 int cli_usage_error(const char *cmd, const char *what);
+
+/* The usage error for getopt_long's '?' over args (the array getopt ran over): names the
+ * unknown option or the option missing its value, args[optind - 1]. */
+int cli_bad_option(const char *cmd, char **args);
 
 /* Shared output of read and prove (local and remote): the read --json object of one stored
  * entry (NULL and *rc set on a decode failure), its text line, proofs as JSON or text. */

@@ -717,7 +717,7 @@ int cmd_demo(int argc, char **argv)
             d.clients = (int)v;
             break;
         default:
-            return cli_usage_error("demo", "unknown option or missing value");
+            return cli_bad_option("demo", argv);
         }
     }
     if (optind < argc)

@@ -201,11 +201,8 @@ int cmd_gen(int argc, char **argv)
         case OPT_QUIET:
             quiet = true;
             break;
-        default: {
-            char what[256];
-            snprintf(what, sizeof what, "unknown option or missing value: %s", argv[optind - 1]);
-            return cli_usage_error("gen", what);
-        }
+        default:
+            return cli_bad_option("gen", argv);
         }
     }
     if (optind < argc)

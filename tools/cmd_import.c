@@ -887,11 +887,8 @@ int cmd_import(int argc, char **argv)
         case OPT_ACTIVITIES:
             activities = optarg;
             break;
-        default: {
-            char what[256];
-            snprintf(what, sizeof what, "unknown option or missing value: %s", argv[optind]);
-            return cli_usage_error(CMD, what);
-        }
+        default:
+            return cli_bad_option(CMD, argv + 1);
         }
     }
     if (key == NULL)

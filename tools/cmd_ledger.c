@@ -42,13 +42,6 @@ enum {
     optind = 1;                                                                                    \
     while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1)
 
-static int bad_option(const char *cmd, char **argv)
-{
-    char what[256];
-    snprintf(what, sizeof what, "unknown option or missing value: %s", argv[optind - 1]);
-    return cli_usage_error(cmd, what);
-}
-
 static int report(const char *cmd, jpl_err rc, const jpl_error *e)
 {
     return cli_fail(cmd, rc, "%s", e->msg);
@@ -93,7 +86,7 @@ int cmd_init(int argc, char **argv)
             json = true;
             break;
         default:
-            return bad_option("init", argv);
+            return cli_bad_option("init", argv);
         }
     }
     if (optind < argc)
@@ -146,7 +139,7 @@ int cmd_keygen(int argc, char **argv)
             json = true;
             break;
         default:
-            return bad_option("keygen", argv);
+            return cli_bad_option("keygen", argv);
         }
     }
     if (name == NULL || out == NULL || optind < argc)
@@ -351,7 +344,7 @@ int cmd_append(int argc, char **argv)
                 return cli_usage_error("append", "--batch takes 1..8192");
             break;
         default:
-            return bad_option("append", argv);
+            return cli_bad_option("append", argv);
         }
     }
     if (key == NULL)
@@ -485,7 +478,7 @@ int cmd_read(int argc, char **argv)
             json = true;
             break;
         default:
-            return bad_option("read", argv);
+            return cli_bad_option("read", argv);
         }
     }
     if (optind < argc)
@@ -536,7 +529,7 @@ int cmd_checkpoint(int argc, char **argv)
             data = optarg;
             break;
         default:
-            return bad_option("checkpoint", argv);
+            return cli_bad_option("checkpoint", argv);
         }
     }
     if (optind < argc)
@@ -698,7 +691,7 @@ int cmd_prove(int argc, char **argv)
             dst = &to, flag = &has_to;
             break;
         default:
-            return bad_option("prove", argv + 1);
+            return cli_bad_option("prove", argv + 1);
         }
         if (!cli_parse_u64(optarg, dst))
             return cli_usage_error("prove", "numbers must be non-negative integers");

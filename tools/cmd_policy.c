@@ -141,7 +141,7 @@ int cmd_policy(int argc, char **argv)
             n_rules++;
             break;
         default:
-            return cli_usage_error("policy", "unknown option or missing value");
+            return cli_bad_option("policy", argv + 1);
         }
     }
     if (optind < argc - 1)

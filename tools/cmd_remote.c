@@ -208,7 +208,7 @@ int cmd_status(int argc, char **argv)
             json = true;
             break;
         default:
-            return cli_usage_error("status", "unknown option or missing value");
+            return cli_bad_option("status", argv);
         }
     }
     if (optind < argc)
@@ -501,7 +501,7 @@ int cmd_subscribe(int argc, char **argv)
                 return cli_usage_error("subscribe", "--count takes a positive number");
             break;
         default:
-            return cli_usage_error("subscribe", "unknown option or missing value");
+            return cli_bad_option("subscribe", argv);
         }
     }
     if (optind < argc)

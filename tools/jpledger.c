@@ -4,6 +4,7 @@
  * Exit codes are the jpl_err values (docs/CLI.md); 2 is a usage error.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -225,6 +226,39 @@ int cli_wants_help(int argc, char **argv)
     return 0;
 }
 
+/* Options that collect a list and may be given more than once. */
+static const char *const REPEATABLE[] = {"--conversion"};
+
+static bool repeatable(const char *opt, size_t len)
+{
+    for (size_t i = 0; i < sizeof REPEATABLE / sizeof REPEATABLE[0]; i++)
+        if (strlen(REPEATABLE[i]) == len && strncmp(REPEATABLE[i], opt, len) == 0)
+            return true;
+    return false;
+}
+
+/* The length of the option name in arg ("--year" of "--year=2026"), 0 if arg is no option. */
+static size_t option_len(const char *arg)
+{
+    return strncmp(arg, "--", 2) == 0 && arg[2] != '\0' ? strcspn(arg, "=") : 0;
+}
+
+/* An option given twice: getopt keeps the last value without a word, so `policy set --year
+ * 2026 ... --year 2027` would sign a policy for a year the admin may not have meant. Returns
+ * the index of the second occurrence, 0 if there is none. */
+static int repeated_option(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        size_t n = option_len(argv[i]);
+        if (n == 0 || repeatable(argv[i], n))
+            continue;
+        for (int j = 1; j < i; j++)
+            if (option_len(argv[j]) == n && strncmp(argv[j], argv[i], n) == 0)
+                return i;
+    }
+    return 0;
+}
+
 static void print_help(FILE *out)
 {
     fprintf(out, "jpledger: a signed, verifiable ledger of civil servants' training hours (JP)\n\n"
@@ -272,6 +306,11 @@ int main(int argc, char **argv)
     }
     if (cmd->run == NULL)
         return cli_fail(cmd->name, JPL_ERR_USAGE, "not available in this version yet");
+    int rep = repeated_option(argc - 1, argv + 1);
+    if (rep > 0)
+        return cli_fail(cmd->name, JPL_ERR_USAGE,
+                        "option %.*s is given twice (see 'jpledger %s --help')",
+                        (int)option_len(argv[1 + rep]), argv[1 + rep], cmd->name);
     if (!jpl_crypto_init())
         return cli_fail(cmd->name, JPL_ERR_INTERNAL, "libsodium failed to initialise");
     return cmd->run(argc - 1, argv + 1);

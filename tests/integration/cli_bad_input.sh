@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Bad input as a newcomer gives it: repeated options, a directory where a file belongs, a failed
+# keygen or init, options a command does not have, a damaged database directory, subscriber
+# positions that are not positions. Each gets a clear error and its documented exit code, and
+# leaves the ledger (and the file system) as it was.
+set -u
+BIN=$1; WORK=$2
+rm -rf "$WORK"; mkdir -p "$WORK"
+fails=0; passes=0
+ok() { passes=$((passes+1)); }
+bad() { echo "FAIL: $*"; fails=$((fails+1)); }
+check() { # check DESC WANT_EXIT CMD...
+  local desc=$1 want=$2; shift 2
+  "$@" >"$WORK/out" 2>"$WORK/err"; local got=$?
+  if [ "$got" -eq "$want" ]; then ok; else bad "$desc: exit $got, want $want ($(head -c 300 "$WORK/err"))"; fi
+}
+contains() { # contains DESC FILE PATTERN
+  if grep -q -- "$3" "$2"; then ok; else bad "$1: no '$3' in $(head -c 300 "$2")"; fi
+}
+lacks() { # lacks DESC FILE PATTERN
+  if grep -q -- "$3" "$2"; then bad "$1: '$3' in $(head -c 300 "$2")"; else ok; fi
+}
+L=$WORK/ledger
+EX=$(cd "$(dirname "$0")/../../docs/examples" && pwd)
+REP="ipc://$WORK/rep.ipc"; PUB="ipc://$WORK/pub.ipc"
+trap 'kill -9 $(jobs -p) 2>/dev/null' EXIT
+size() { "$BIN" checkpoint --data "$L" | sed -n 2p; }
+
+"$BIN" init --data "$L" >/dev/null || { echo "init failed"; exit 1; }
+for k in hr lms auditor; do
+  "$BIN" keygen --name "$k.test" --out "$WORK/$k.key" >/dev/null 2>&1
+  "$BIN" key register --data "$L" --key "$L/keys/admin.key" --vkey "$WORK/$k.key.pub" --role "$k" >/dev/null || bad "register $k"
+done
+check "employees" 0 "$BIN" append --data "$L" --key "$WORK/hr.key" "$EX/employees.ndjson"
+before=$(size)
+
+# an option given twice is refused, not silently the last one
+check "policy with --year twice" 2 "$BIN" policy set --data "$L" --key "$L/keys/admin.key" --year 2026 --year=2027
+contains "names the option" "$WORK/err" "option --year is given twice"
+test "$(size)" = "$before" && ok || bad "a refused policy changed the log: $before -> $(size)"
+check "--conversion may repeat" 0 "$BIN" policy set --data "$L" --key "$L/keys/admin.key" --year 2030 \
+  --conversion seminar:4:6 --conversion workshop:5:7
+before=$(size)
+check "read with --from twice" 2 "$BIN" read --data "$L" --from 1 --from 2
+
+# options a command does not have are named; key list has no --url form
+check "key with an unknown option" 2 "$BIN" key list --data "$L" --frob
+contains "names it" "$WORK/err" "unknown option or missing value: --frob"
+check "key list --url" 2 "$BIN" key list --url "$REP"
+contains "says key list reads DIR" "$WORK/err" "no --url form"
+check "report --unit ''" 2 "$BIN" report --data "$L" --year 2026 --unit ""
+
+test "$(size)" = "$before" && ok || bad "the refusals above changed the log: $before -> $(size)"
+check "verify after the refusals" 0 "$BIN" verify --data "$L"
+
+echo "cli_bad_input: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
