@@ -52,17 +52,22 @@ jpl_err jpl_file_read_all(const char *path, size_t max, char **out, size_t *len_
     if (f == NULL)
         return jpl_fail(e, errno == ENOENT ? JPL_ERR_NOT_FOUND : JPL_ERR_IO, "%s: %s", path,
                         strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return jpl_fail(e, JPL_ERR_IO, "%s is a directory, not a file", path);
+    }
     char *buf = malloc(max + 1);
     if (buf == NULL) {
         fclose(f);
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     }
     size_t n = fread(buf, 1, max + 1, f);
-    bool err = ferror(f) != 0;
+    int read_errno = ferror(f) ? errno : 0;
     fclose(f);
-    if (err) {
+    if (read_errno != 0) {
         free(buf);
-        return jpl_fail(e, JPL_ERR_IO, "%s: read error", path);
+        return jpl_fail(e, JPL_ERR_IO, "%s: read error: %s", path, strerror(read_errno));
     }
     if (n > max) {
         free(buf);
@@ -97,6 +102,8 @@ jpl_err jpl_keyfile_read_signer(const char *path, jpl_note_signer *out, jpl_erro
     if (stat(path, &st) != 0)
         return jpl_fail(e, errno == ENOENT ? JPL_ERR_NOT_FOUND : JPL_ERR_IO, "%s: %s", path,
                         strerror(errno));
+    if (S_ISDIR(st.st_mode)) /* before the mode check, which would say "chmod 600" */
+        return jpl_fail(e, JPL_ERR_IO, "%s is a directory, not a key file", path);
     char head[16] = "";
     FILE *f = fopen(path, "rb");
     if (f != NULL) {

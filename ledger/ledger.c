@@ -789,9 +789,12 @@ jpl_err jpl_ledger_init(const char *dir, const jpl_init_opts *opts, jpl_init_res
         rc = jpl_fail(e, JPL_ERR_BAD_INPUT,
                       "origin '%s' is not a valid key name (no spaces, no '+', 1..128 bytes)",
                       origin);
-    if (rc == JPL_OK && !jpl_note_name_valid(admin_name, strlen(admin_name)))
+    /* the name is also the key's file name in DIR/keys: no '/' */
+    if (rc == JPL_OK &&
+        (!jpl_note_name_valid(admin_name, strlen(admin_name)) || strchr(admin_name, '/') != NULL))
         rc = jpl_fail(e, JPL_ERR_BAD_INPUT,
-                      "admin name '%s' is not a valid key name (no spaces, no '+')", admin_name);
+                      "admin name '%s' is not a valid key name (no spaces, no '+', no '/')",
+                      admin_name);
     if (rc == JPL_OK)
         rc = make_dir(dir, e);
     if (rc == JPL_OK && (rc = jpl_note_keygen(origin, &log_signer, e)) != JPL_OK)

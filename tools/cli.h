@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "commands.h"
 #include "jpl/err.h"
@@ -43,6 +44,10 @@ json_t *inclusion_json(uint64_t seq, uint64_t size, const uint8_t leaf[32], cons
                        const uint8_t (*path)[32], size_t n);
 json_t *consistency_json(uint64_t m, uint64_t n, const uint8_t r1[32], const uint8_t r2[32],
                          const uint8_t (*path)[32], size_t np);
+
+/* Opens the input file path for reading, "-" being stdin. A file that cannot be opened or is
+ * a directory is reported for cmd and its exit code returned; *out is set only on success. */
+int cli_open_input(const char *cmd, const char *path, FILE **out);
 
 /* Client-side connection options shared by every --url command. */
 typedef struct {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "jpl/client.h"
@@ -158,8 +159,8 @@ int cmd_keygen(int argc, char **argv)
     snprintf(pub, sizeof pub, "%s.pub", out);
     if (rc == JPL_OK)
         rc = jpl_keyfile_write(out, skey, true, &e);
-    if (rc == JPL_OK)
-        rc = jpl_keyfile_write(pub, vkey, false, &e);
+    if (rc == JPL_OK && (rc = jpl_keyfile_write(pub, vkey, false, &e)) != JPL_OK)
+        unlink(out); /* created above (exclusively): a failed keygen leaves no half pair */
     jpl_memzero(skey, sizeof skey);
     jpl_note_signer_wipe(&s);
     if (rc != JPL_OK)
@@ -356,10 +357,11 @@ int cmd_append(int argc, char **argv)
     jpl_err rc = jpl_keyfile_read_signer(key, &a.signer, &e);
     if (rc != JPL_OK)
         return report("append", rc, &e);
-    FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-    if (in == NULL) {
+    FILE *in = NULL;
+    int oret = cli_open_input("append", file, &in);
+    if (oret != JPL_OK) {
         jpl_note_signer_wipe(&a.signer);
-        return cli_fail("append", JPL_ERR_IO, "%s: cannot open", file);
+        return oret;
     }
     int ret = JPL_OK;
     if (remote.url)

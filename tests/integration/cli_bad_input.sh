@@ -34,6 +34,15 @@ done
 check "employees" 0 "$BIN" append --data "$L" --key "$WORK/hr.key" "$EX/employees.ndjson"
 before=$(size)
 
+# keygen and init leave nothing behind when they fail
+touch "$WORK/half.key.pub"
+check "keygen onto an existing .pub" 17 "$BIN" keygen --name half --out "$WORK/half.key"
+test ! -e "$WORK/half.key" && ok || bad "a failed keygen left the private key half.key"
+check "init with a '/' in the admin name" 3 "$BIN" init --data "$WORK/l2" --admin-name ../../escaped
+contains "says what is wrong with the name" "$WORK/err" "no '/'"
+test ! -e "$WORK/l2" && ok || bad "a refused init left $WORK/l2"
+check "init afterwards" 0 "$BIN" init --data "$WORK/l2"
+
 # an option given twice is refused, not silently the last one
 check "policy with --year twice" 2 "$BIN" policy set --data "$L" --key "$L/keys/admin.key" --year 2026 --year=2027
 contains "names the option" "$WORK/err" "option --year is given twice"
@@ -49,6 +58,20 @@ contains "names it" "$WORK/err" "unknown option or missing value: --frob"
 check "key list --url" 2 "$BIN" key list --url "$REP"
 contains "says key list reads DIR" "$WORK/err" "no --url form"
 check "report --unit ''" 2 "$BIN" report --data "$L" --year 2026 --unit ""
+
+# a directory where a file belongs
+mkdir -p "$WORK/adir"
+check "append from a directory" 19 "$BIN" append --data "$L" --key "$WORK/hr.key" "$WORK/adir"
+contains "says it is a directory" "$WORK/err" "is a directory"
+check "import employees from a directory" 19 "$BIN" import employees --data "$L" --key "$WORK/hr.key" "$WORK/adir"
+check "import xapi from a directory" 19 "$BIN" import xapi --data "$L" --key "$WORK/lms.key" "$WORK/adir"
+check "import xapi --activities a directory" 19 "$BIN" import xapi --data "$L" --key "$WORK/lms.key" --activities "$WORK/adir" "$EX/xapi.ndjson"
+check "append from a missing file" 19 "$BIN" append --data "$L" --key "$WORK/hr.key" "$WORK/nothing.ndjson"
+contains "says why" "$WORK/err" "No such file"
+check "a directory as the key" 19 "$BIN" append --data "$L" --key "$WORK/adir" "$EX/employees.ndjson"
+lacks "no chmod advice for a directory" "$WORK/err" "chmod"
+check "a directory as the verifier key" 19 "$BIN" key register --data "$L" --key "$L/keys/admin.key" --vkey "$WORK/adir" --role hr
+contains "says it is a directory" "$WORK/err" "is a directory"
 
 test "$(size)" = "$before" && ok || bad "the refusals above changed the log: $before -> $(size)"
 check "verify after the refusals" 0 "$BIN" verify --data "$L"
