@@ -1,6 +1,7 @@
 /* Key files on disk (see keyfile.h): exclusive creation, 0600 for secrets, permission checks. */
 #include "jpl/keyfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -25,6 +26,19 @@ jpl_err jpl_fsync_parent(const char *path, jpl_error *e)
     if (rc != 0)
         return jpl_fail(e, JPL_ERR_IO, "fsync %s: %s", dir, strerror(errno));
     return JPL_OK;
+}
+
+bool jpl_dir_has_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return false;
+    struct dirent *de;
+    bool found = false;
+    while (!found && (de = readdir(d)) != NULL)
+        found = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    closedir(d);
+    return found;
 }
 
 jpl_err jpl_keyfile_write(const char *path, const char *text, bool secret, jpl_error *e)

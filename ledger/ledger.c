@@ -11,7 +11,6 @@
 #include "jpl/thread.h"
 #include "jpl/ledger.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -743,18 +742,9 @@ static jpl_err append_genesis(const char *dir, const jpl_note_signer *admin, jpl
 
 static jpl_err refuse_existing(const char *dir, jpl_error *e)
 {
-    DIR *d = opendir(dir);
-    if (d != NULL) {
-        struct dirent *de;
-        bool empty = true;
-        while ((de = readdir(d)) != NULL)
-            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-                empty = false;
-        closedir(d);
-        if (!empty && refuse_markers(dir, e) == JPL_OK)
-            return jpl_fail(e, JPL_ERR_EXISTS,
-                            "%s exists and is not empty; init needs a new or empty directory", dir);
-    }
+    if (jpl_dir_has_entries(dir) && refuse_markers(dir, e) == JPL_OK)
+        return jpl_fail(e, JPL_ERR_EXISTS,
+                        "%s exists and is not empty; init needs a new or empty directory", dir);
     return refuse_markers(dir, e);
 }
 

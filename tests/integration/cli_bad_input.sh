@@ -76,5 +76,21 @@ contains "says it is a directory" "$WORK/err" "is a directory"
 test "$(size)" = "$before" && ok || bad "the refusals above changed the log: $before -> $(size)"
 check "verify after the refusals" 0 "$BIN" verify --data "$L"
 
+# a database directory that is damaged is not "no ledger, run init"
+cp -a "$L" "$WORK/damaged"; rm "$WORK/damaged/db/CURRENT"
+check "database without CURRENT" 18 "$BIN" read --data "$WORK/damaged"
+lacks "does not advise init" "$WORK/err" "run 'jpledger init'"
+echo garbage > "$WORK/damaged/db/CURRENT"
+check "database with a garbage CURRENT" 18 "$BIN" verify --data "$WORK/damaged"
+mkdir -p "$WORK/nodb/db"
+check "an empty db directory is no ledger" 16 "$BIN" read --data "$WORK/nodb"
+cp -a "$L" "$WORK/locked"; chmod 000 "$WORK/locked"
+AS=(); [ "$(id -u)" = 0 ] && AS=(setpriv --reuid=65534 --regid=65534 --clear-groups) # root reads all
+if [ "$(id -u)" != 0 ] || command -v setpriv >/dev/null; then
+  check "a ledger we may not read" 19 "${AS[@]}" "$BIN" read --data "$WORK/locked"
+  contains "says permission denied" "$WORK/err" "Permission denied"
+fi
+chmod 700 "$WORK/locked"
+
 echo "cli_bad_input: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -24,6 +24,9 @@ jpl_err jpl_keyfile_read_verifier(const char *text_or_path, jpl_note_verifier *o
 /* Reads a whole file of at most max bytes into a malloc'd NUL-terminated buffer. */
 jpl_err jpl_file_read_all(const char *path, size_t max, char **out, size_t *len_out, jpl_error *e);
 
+/* True if dir exists and holds anything besides "." and "..". */
+bool jpl_dir_has_entries(const char *dir);
+
 /* fsyncs the directory that holds path (after creating or renaming a file in it). */
 jpl_err jpl_fsync_parent(const char *path, jpl_error *e);
 
