@@ -3,6 +3,7 @@
  * `status`, and `subscribe`, which catches up with read-log, then follows the PUB socket,
  * detecting gaps by seq and filling them, so every entry is printed exactly once and in order.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,8 +22,11 @@ static int call_or_fail(const char *cmd, jpl_client *c, const Jpl__Request *req,
 {
     jpl_error e = {0};
     jpl_err rc = jpl_client_call(c, req, resp, &e);
-    if (rc != JPL_OK)
+    if (rc != JPL_OK) {
+        jpl_codec_response_free(*resp); /* an error answer: the callers keep only successes */
+        *resp = NULL;
         return cli_fail(cmd, rc, "%s", e.msg);
+    }
     return JPL_OK;
 }
 
@@ -288,18 +292,21 @@ static bool wanted(const follower *f, const char *topic)
     return true;
 }
 
-static void save_position(const follower *f)
+/* A position that cannot be saved stops the subscriber: running on would make the next start
+ * begin somewhere else. */
+static int save_position(const follower *f)
 {
     if (f->position_file == NULL)
-        return;
+        return JPL_OK;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", f->position_file);
     FILE *o = fopen(tmp, "w");
-    if (o == NULL)
-        return;
-    fprintf(o, "%llu\n", (unsigned long long)f->next);
-    if (fclose(o) == 0)
-        rename(tmp, f->position_file);
+    bool ok = o != NULL && fprintf(o, "%llu\n", (unsigned long long)f->next) > 0;
+    ok = o != NULL && fclose(o) == 0 && ok && rename(tmp, f->position_file) == 0;
+    if (!ok)
+        return cli_fail("subscribe", JPL_ERR_IO, "%s: cannot save the position: %s",
+                        f->position_file, strerror(errno));
+    return JPL_OK;
 }
 
 /* Handles entry seq (== f->next) with its topic: print if wanted, advance. */
@@ -326,8 +333,7 @@ static int deliver(follower *f, const uint8_t *bytes, size_t len, const char *to
         f->printed++;
     }
     f->next++;
-    save_position(f);
-    return JPL_OK;
+    return save_position(f);
 }
 
 /* --out: flushes and fsyncs the output. A line is only a position once it is complete on disk;
@@ -432,16 +438,18 @@ static bool resume_from_output(const char *file, uint64_t *next_out)
     return true;
 }
 
-static bool read_position(const char *file, uint64_t *out)
+/* --position-file FILE: 1 and *out set if FILE holds a position, 0 if FILE does not exist
+ * (the first run), -1 if it holds anything else (starting from the end would lose entries). */
+static int read_position(const char *file, uint64_t *out)
 {
     FILE *in = fopen(file, "r");
     if (in == NULL)
-        return false;
+        return 0;
     char buf[32] = "";
     bool ok = fgets(buf, sizeof buf, in) != NULL;
     fclose(in);
     buf[strcspn(buf, "\n")] = '\0';
-    return ok && cli_parse_u64(buf, out);
+    return ok && cli_parse_u64(buf, out) ? 1 : -1;
 }
 
 int cmd_subscribe(int argc, char **argv);
@@ -508,8 +516,18 @@ int cmd_subscribe(int argc, char **argv)
         return cli_usage_error("subscribe", "unexpected argument");
     if (f.type && jpl_event_type_from_name(f.type) == 0)
         return cli_usage_error("subscribe", "--type must be an event type (docs/EVENTS.md)");
-    if (!has_from && f.position_file && read_position(f.position_file, &f.next))
-        has_from = true;
+    if (out_file != NULL && f.position_file != NULL)
+        return cli_usage_error("subscribe", "give --out FILE or --position-file FILE, not both "
+                                            "(with --out the file is the position)");
+    if (!has_from && f.position_file != NULL) {
+        int pos = read_position(f.position_file, &f.next);
+        if (pos < 0)
+            return cli_fail("subscribe", JPL_ERR_BAD_INPUT,
+                            "%s does not hold a position (one seq number); give another "
+                            "--position-file or --from SEQ",
+                            f.position_file);
+        has_from = pos > 0;
+    }
     if (out_file != NULL) {
         uint64_t next = 0;
         if (resume_from_output(out_file, &next)) {

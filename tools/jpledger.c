@@ -211,6 +211,8 @@ int cli_fail(const char *cmd, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
+    if (code == JPL_ERR_UNAUTHORIZED) /* the server's words are the protocol's; say the option */
+        fprintf(stderr, "; give --auth-key FILE, an auditor, hr or admin private key");
     fprintf(stderr, " [%s]\n", jpl_strerror((jpl_err)code));
     return code;
 }

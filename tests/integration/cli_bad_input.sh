@@ -92,5 +92,23 @@ if [ "$(id -u)" != 0 ] || command -v setpriv >/dev/null; then
 fi
 chmod 700 "$WORK/locked"
 
+# the subscriber's positions
+"$BIN" serve --data "$L" --rep "$REP" --pub "$PUB" >/dev/null 2>"$WORK/serve.log" &
+SERVER=$!
+for _ in $(seq 50); do "$BIN" status --url "$REP" >/dev/null 2>&1 && break; sleep 0.1; done
+S=(--url "$REP" --pub "$PUB" --auth-key "$WORK/auditor.key")
+check "subscribe from beyond the log" 16 timeout 20 "$BIN" subscribe "${S[@]}" --from 100000 --count 1
+check "subscribe with --out and --position-file" 2 timeout 20 "$BIN" subscribe "${S[@]}" --out "$WORK/o" --position-file "$WORK/p"
+printf 'not a position\n' > "$WORK/garbage.pos"
+check "subscribe from a garbage position file" 3 timeout 20 "$BIN" subscribe "${S[@]}" --position-file "$WORK/garbage.pos" --count 1
+contains "the file is left as it was" "$WORK/garbage.pos" "not a position"
+check "subscribe from a new position file" 0 timeout 20 "$BIN" subscribe "${S[@]}" --position-file "$WORK/new.pos" --from 0 --count 2
+test "$(cat "$WORK/new.pos")" = 2 && ok || bad "position file holds $(cat "$WORK/new.pos"), want 2"
+check "a position file that cannot be written" 19 timeout 20 "$BIN" subscribe "${S[@]}" --position-file "$WORK/no/such/dir/pos" --from 0 --count 2
+contains "says so" "$WORK/err" "cannot save the position"
+check "read without a read key" 21 "$BIN" read --url "$REP" --count 1
+contains "says which option proves one" "$WORK/err" "give --auth-key FILE"
+kill -TERM "$SERVER"; wait "$SERVER"
+
 echo "cli_bad_input: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
