@@ -883,7 +883,8 @@ int cmd_import(int argc, char **argv)
                 return cli_usage_error(CMD, "--batch takes 1..4096");
             break;
         case OPT_MINUTES:
-            if (!cli_parse_u64(optarg, &minutes) || minutes == 0 || minutes > 600)
+            if (!cli_parse_u64(optarg, &minutes) || minutes == 0 ||
+                minutes > JPL_MAX_MINUTES_PER_JP)
                 return cli_usage_error(CMD, "--minutes-per-jp takes 1..600");
             break;
         case OPT_ACTIVITIES:

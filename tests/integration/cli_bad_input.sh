@@ -73,6 +73,12 @@ lacks "no chmod advice for a directory" "$WORK/err" "chmod"
 check "a directory as the verifier key" 19 "$BIN" key register --data "$L" --key "$L/keys/admin.key" --vkey "$WORK/adir" --role hr
 contains "says it is a directory" "$WORK/err" "is a directory"
 
+# minutes per JP: one limit for the CLI, the JSON and the ledger
+check "policy --minutes-per-jp 601" 2 "$BIN" policy set --data "$L" --key "$L/keys/admin.key" --year 2031 --minutes-per-jp 601
+echo '{"type":"policy_set","effective_year":2031,"pns_floor_jp_centi":2000,"pppk_cap_jp_centi":2400,"minutes_per_jp":601}' > "$WORK/p.ndjson"
+check "policy_set with minutes_per_jp 601" 3 "$BIN" append --data "$L" --key "$L/keys/admin.key" "$WORK/p.ndjson"
+contains "names the field and the range" "$WORK/err" "'minutes_per_jp' must be in 1..600"
+
 test "$(size)" = "$before" && ok || bad "the refusals above changed the log: $before -> $(size)"
 check "verify after the refusals" 0 "$BIN" verify --data "$L"
 
@@ -91,6 +97,10 @@ if [ "$(id -u)" != 0 ] || command -v setpriv >/dev/null; then
   contains "says permission denied" "$WORK/err" "Permission denied"
 fi
 chmod 700 "$WORK/locked"
+
+# demo: a future year is refused before anything is created, at once
+check "demo --year in the future" 2 timeout 20 "$BIN" demo --employees 10 --year 2099 --dir "$WORK/demo"
+test ! -e "$WORK/demo" && ok || bad "a refused demo created $WORK/demo"
 
 # the subscriber's positions
 "$BIN" serve --data "$L" --rep "$REP" --pub "$PUB" >/dev/null 2>"$WORK/serve.log" &
