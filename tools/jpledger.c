@@ -57,7 +57,7 @@ static const jpl_command COMMANDS[] = {
      "  stops cleanly on SIGINT/SIGTERM; logs one line per start, stop and error\n" DATA_OPT,
      cmd_serve},
     {"keygen", "write a new Ed25519 key pair (signed-note key format)",
-     "usage: jpledger keygen --name NAME --out FILE\n"
+     "usage: jpledger keygen --name NAME --out FILE [--json]\n"
      "  writes FILE (private, mode 0600) and FILE.pub (verifier key); prints the verifier "
      "key\n" JSON_OPT,
      cmd_keygen},
@@ -97,8 +97,9 @@ static const jpl_command COMMANDS[] = {
     {"trail", "audit trail of one employee",
      "usage: jpledger trail NIP [--proofs] [--data DIR] [--json]\n"
      "  every event about the employee in log order: seq, type, issuer key and role, issued\n"
-     "  and recorded times, leaf hash; revocations name what they revoke\n" DATA_OPT REMOTE_OPT
-         JSON_OPT,
+     "  and recorded times, leaf hash; revocations name what they revoke. --proofs adds to each\n"
+     "  --json row its inclusion proof in the current tree "
+     "(\"proof\":{\"tree_size\",\"path\"})\n" DATA_OPT REMOTE_OPT JSON_OPT,
      cmd_trail},
     {"report", "unit compliance report",
      "usage: jpledger report --year Y [--unit U] [--data DIR] [--json]\n"
@@ -118,7 +119,10 @@ static const jpl_command COMMANDS[] = {
      "  anonymous local reads\n" JSON_OPT,
      cmd_subscribe},
     {"status", "status of a running server",
-     "usage: jpledger status [--url REQURL] [--auth-key FILE] [--json]\n" JSON_OPT, cmd_status},
+     "usage: jpledger status [--url REQURL] [--auth-key FILE] [--json]\n"
+     "  log size, origin, log key, uptime and projection positions of a running server\n"
+     "  (default tcp://127.0.0.1:7450); --json adds the latest checkpoint\n" JSON_OPT,
+     cmd_status},
     {"checkpoint", "print the latest signed checkpoint",
      "usage: jpledger checkpoint [--data DIR]\n"
      "  prints the latest signed checkpoint (C2SP tlog-checkpoint note) verbatim\n" DATA_OPT
@@ -186,7 +190,11 @@ static const jpl_command COMMANDS[] = {
      "  appends a ministry-like history of N events (default 200000, at most 2000000), then\n"
      "  replays the projections 3 times; prints entries/s and the ratio to a raw RocksDB scan of\n"
      "  the log measured in the same run (medians of 3). A ledger already in DIR is replayed as\n"
-     "  it is (no append figures); DIR is kept when given\n",
+     "  it is (no append figures); DIR is kept when given\n"
+     "       jpledger bench ingest [--events N]\n"
+     "       jpledger bench query [--events N]\n"
+     "  the server in this process on IPC sockets, 4 client threads: batches of 100 signed\n"
+     "  events, or inclusion proofs of random entries (docs/BENCHMARKS.md)\n",
      cmd_bench},
     {"demo", "run the end-to-end demo: a ministry year through the server",
      "usage: jpledger demo [--employees N] [--dir DIR] [--seed S] [--year Y] [--clients K]\n"

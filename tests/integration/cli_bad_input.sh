@@ -32,6 +32,8 @@ for k in hr lms auditor; do
   "$BIN" key register --data "$L" --key "$L/keys/admin.key" --vkey "$WORK/$k.key.pub" --role "$k" >/dev/null || bad "register $k"
 done
 check "employees" 0 "$BIN" append --data "$L" --key "$WORK/hr.key" "$EX/employees.ndjson"
+check "the xAPI example imports" 0 "$BIN" import xapi --data "$L" --key "$WORK/lms.key" "$EX/xapi.ndjson"
+contains "both statements" "$WORK/out" "imported 2, duplicates 0, skipped 0"
 before=$(size)
 
 # keygen and init leave nothing behind when they fail
