@@ -6,15 +6,7 @@
 # keeps working; a clean stop on SIGTERM.
 set -u
 BIN=$1; WORK=$2; RAW=$3
-rm -rf "$WORK"; mkdir -p "$WORK"
-fails=0; passes=0
-ok() { passes=$((passes+1)); }
-bad() { echo "FAIL: $*"; fails=$((fails+1)); }
-check() { # check DESC WANT_EXIT CMD...
-  local desc=$1 want=$2; shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"; local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else bad "$desc: exit $got, want $want ($(head -c 300 "$WORK/err"))"; fi
-}
+. "$(dirname "$0")/lib.sh"
 L=$WORK/ledger
 REP="ipc://$WORK/rep.ipc"; PUB="ipc://$WORK/pub.ipc"
 # never leave a server or subscriber behind (they would hold ctest's output pipe open)

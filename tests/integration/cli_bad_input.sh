@@ -5,21 +5,7 @@
 # leaves the ledger (and the file system) as it was.
 set -u
 BIN=$1; WORK=$2
-rm -rf "$WORK"; mkdir -p "$WORK"
-fails=0; passes=0
-ok() { passes=$((passes+1)); }
-bad() { echo "FAIL: $*"; fails=$((fails+1)); }
-check() { # check DESC WANT_EXIT CMD...
-  local desc=$1 want=$2; shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"; local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else bad "$desc: exit $got, want $want ($(head -c 300 "$WORK/err"))"; fi
-}
-contains() { # contains DESC FILE PATTERN
-  if grep -q -- "$3" "$2"; then ok; else bad "$1: no '$3' in $(head -c 300 "$2")"; fi
-}
-lacks() { # lacks DESC FILE PATTERN
-  if grep -q -- "$3" "$2"; then bad "$1: '$3' in $(head -c 300 "$2")"; else ok; fi
-}
+. "$(dirname "$0")/lib.sh"
 L=$WORK/ledger
 EX=$(cd "$(dirname "$0")/../../docs/examples" && pwd)
 REP="ipc://$WORK/rep.ipc"; PUB="ipc://$WORK/pub.ipc"
