@@ -406,13 +406,15 @@ static bool line_seq(const char *line, uint64_t *out)
     return n > 0 && cli_parse_u64(digits, out);
 }
 
-/* --out FILE: the file is the position. Drops a partial last line (a crash mid-write) and
- * finds the seq after the last complete line. False if FILE has no complete line. */
-static bool resume_from_output(const char *file, uint64_t *next_out)
+/* --out FILE: the file is the position. 1 and *next_out set: FILE ends with an entry line,
+ * after which a partial line (a crash mid-write) is dropped; 0: FILE is absent or empty, or holds
+ * only the start of a first entry line (dropped); -1: FILE ends with a line that is no entry
+ * line: it is not this command's output and is left as it is. */
+static int resume_from_output(const char *file, uint64_t *next_out)
 {
     FILE *f = fopen(file, "r");
     if (f == NULL)
-        return false;
+        return 0;
     long keep = 0, pos = 0;
     char last[8192] = "", cur[8192];
     size_t cl = 0;
@@ -429,13 +431,14 @@ static bool resume_from_output(const char *file, uint64_t *next_out)
         }
     }
     fclose(f);
-    if (truncate(file, keep) != 0)
-        return false;
+    cur[cl] = '\0';
     uint64_t seq = 0;
-    if (keep == 0 || !line_seq(last, &seq))
-        return false;
+    if (keep > 0 ? !line_seq(last, &seq) : pos > 0 && !line_seq(cur, &seq))
+        return -1;
+    if (truncate(file, keep) != 0 || keep == 0)
+        return 0;
     *next_out = seq + 1;
-    return true;
+    return 1;
 }
 
 /* --position-file FILE: 1 and *out set if FILE holds a position, 0 if FILE does not exist
@@ -530,7 +533,13 @@ int cmd_subscribe(int argc, char **argv)
     }
     if (out_file != NULL) {
         uint64_t next = 0;
-        if (resume_from_output(out_file, &next)) {
+        int resumed = resume_from_output(out_file, &next);
+        if (resumed < 0)
+            return cli_fail("subscribe", JPL_ERR_BAD_INPUT,
+                            "%s does not end with a line of 'jpledger subscribe'; give a new file "
+                            "or one this command wrote to --out (%s was left as it was)",
+                            out_file, out_file);
+        if (resumed > 0) {
             if (has_from && f.next != next)
                 return cli_usage_error("subscribe", "--from disagrees with the end of --out");
             f.next = next;

@@ -102,6 +102,12 @@ check "subscribe from a garbage position file" 3 timeout 20 "$BIN" subscribe "${
 contains "the file is left as it was" "$WORK/garbage.pos" "not a position"
 check "subscribe from a new position file" 0 timeout 20 "$BIN" subscribe "${S[@]}" --position-file "$WORK/new.pos" --from 0 --count 2
 test "$(cat "$WORK/new.pos")" = 2 && ok || bad "position file holds $(cat "$WORK/new.pos"), want 2"
+printf 'my notes\nthe last line, no newline' > "$WORK/notes.txt"; cp "$WORK/notes.txt" "$WORK/notes.orig"
+check "--out onto a file subscribe did not write" 3 timeout 20 "$BIN" subscribe "${S[@]}" --out "$WORK/notes.txt" --from 0 --count 1
+cmp -s "$WORK/notes.txt" "$WORK/notes.orig" && ok || bad "subscribe --out changed a file it did not write: $(cat "$WORK/notes.txt")"
+printf '0 key_regis' > "$WORK/crashed.out" # the start of a first line: a crash mid-write
+check "--out after a crash in the first line" 0 timeout 20 "$BIN" subscribe "${S[@]}" --out "$WORK/crashed.out" --from 0 --count 2
+test "$(cut -d' ' -f1 "$WORK/crashed.out" | tr '\n' ' ')" = "0 1 " && ok || bad "crashed.out: $(cat "$WORK/crashed.out")"
 check "a position file that cannot be written" 19 timeout 20 "$BIN" subscribe "${S[@]}" --position-file "$WORK/no/such/dir/pos" --from 0 --count 2
 contains "says so" "$WORK/err" "cannot save the position"
 check "read without a read key" 21 "$BIN" read --url "$REP" --count 1
