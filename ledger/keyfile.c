@@ -1,6 +1,7 @@
 /* Key files on disk (see keyfile.h): exclusive creation, 0600 for secrets, permission checks. */
 #include "jpl/keyfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -25,6 +26,19 @@ jpl_err jpl_fsync_parent(const char *path, jpl_error *e)
     if (rc != 0)
         return jpl_fail(e, JPL_ERR_IO, "fsync %s: %s", dir, strerror(errno));
     return JPL_OK;
+}
+
+bool jpl_dir_has_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return false;
+    struct dirent *de;
+    bool found = false;
+    while (!found && (de = readdir(d)) != NULL)
+        found = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    closedir(d);
+    return found;
 }
 
 jpl_err jpl_keyfile_write(const char *path, const char *text, bool secret, jpl_error *e)
@@ -69,17 +83,22 @@ jpl_err jpl_file_read_all(const char *path, size_t max, char **out, size_t *len_
     if (f == NULL)
         return jpl_fail(e, errno == ENOENT ? JPL_ERR_NOT_FOUND : JPL_ERR_IO, "%s: %s", path,
                         strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return jpl_fail(e, JPL_ERR_IO, "%s is a directory, not a file", path);
+    }
     char *buf = malloc(max + 1);
     if (buf == NULL) {
         fclose(f);
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     }
     size_t n = fread(buf, 1, max + 1, f);
-    bool err = ferror(f) != 0;
+    int read_errno = ferror(f) ? errno : 0;
     fclose(f);
-    if (err) {
+    if (read_errno != 0) {
         free(buf);
-        return jpl_fail(e, JPL_ERR_IO, "%s: read error", path);
+        return jpl_fail(e, JPL_ERR_IO, "%s: read error: %s", path, strerror(read_errno));
     }
     if (n > max) {
         free(buf);
@@ -114,6 +133,8 @@ jpl_err jpl_keyfile_read_signer(const char *path, jpl_note_signer *out, jpl_erro
     if (stat(path, &st) != 0)
         return jpl_fail(e, errno == ENOENT ? JPL_ERR_NOT_FOUND : JPL_ERR_IO, "%s: %s", path,
                         strerror(errno));
+    if (S_ISDIR(st.st_mode)) /* before the mode check, which would say "chmod 600" */
+        return jpl_fail(e, JPL_ERR_IO, "%s is a directory, not a key file", path);
     char head[16] = "";
     FILE *f = fopen(path, "rb");
     if (f != NULL) {

@@ -11,7 +11,6 @@
 #include "jpl/thread.h"
 #include "jpl/ledger.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -812,18 +811,9 @@ static jpl_err append_genesis(const char *dir, const jpl_note_signer *admin, jpl
 
 static jpl_err refuse_existing(const char *dir, jpl_error *e)
 {
-    DIR *d = opendir(dir);
-    if (d != NULL) {
-        struct dirent *de;
-        bool empty = true;
-        while ((de = readdir(d)) != NULL)
-            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-                empty = false;
-        closedir(d);
-        if (!empty && refuse_markers(dir, e) == JPL_OK)
-            return jpl_fail(e, JPL_ERR_EXISTS,
-                            "%s exists and is not empty; init needs a new or empty directory", dir);
-    }
+    if (jpl_dir_has_entries(dir) && refuse_markers(dir, e) == JPL_OK)
+        return jpl_fail(e, JPL_ERR_EXISTS,
+                        "%s exists and is not empty; init needs a new or empty directory", dir);
     return refuse_markers(dir, e);
 }
 
@@ -858,9 +848,12 @@ jpl_err jpl_ledger_init(const char *dir, const jpl_init_opts *opts, jpl_init_res
         rc = jpl_fail(e, JPL_ERR_BAD_INPUT,
                       "origin '%s' is not a valid key name (no spaces, no '+', 1..128 bytes)",
                       origin);
-    if (rc == JPL_OK && !jpl_note_name_valid(admin_name, strlen(admin_name)))
+    /* the name is also the key's file name in DIR/keys: no '/' */
+    if (rc == JPL_OK &&
+        (!jpl_note_name_valid(admin_name, strlen(admin_name)) || strchr(admin_name, '/') != NULL))
         rc = jpl_fail(e, JPL_ERR_BAD_INPUT,
-                      "admin name '%s' is not a valid key name (no spaces, no '+')", admin_name);
+                      "admin name '%s' is not a valid key name (no spaces, no '+', no '/')",
+                      admin_name);
     if (rc == JPL_OK)
         rc = make_dir(dir, e);
     if (rc == JPL_OK && (rc = jpl_note_keygen(origin, &log_signer, e)) != JPL_OK)

@@ -427,8 +427,9 @@ static jpl_err apply_policy(const Jpl__PolicySet *p, jpl_error *e)
     if (p->effective_year < 2000 || p->effective_year > 2100)
         return jpl_fail(e, JPL_ERR_BAD_INPUT, "effective_year %u is outside 2000..2100",
                         p->effective_year);
-    if (p->minutes_per_jp == 0 || p->minutes_per_jp > 600)
-        return jpl_fail(e, JPL_ERR_BAD_INPUT, "minutes_per_jp must be 1..600");
+    if (p->minutes_per_jp == 0 || p->minutes_per_jp > JPL_MAX_MINUTES_PER_JP)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "minutes_per_jp must be 1..%u",
+                        JPL_MAX_MINUTES_PER_JP);
     if (p->pppk_cap_jp_centi == 0)
         return jpl_fail(e, JPL_ERR_BAD_INPUT, "pppk_cap_jp_centi must be positive");
     return JPL_OK;

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include "jpl/keyfile.h"
 #include "overlay.h"
 #include <rocksdb/c.h>
 #include <stdio.h>
@@ -248,13 +249,14 @@ static jpl_err collect_cf_names(jpl_store *s, const char *path, jpl_error *e)
     return JPL_OK;
 }
 
-static bool database_exists(rocksdb_options_t *opts, const char *path)
+/* Whether path holds a database RocksDB can list; if not, *err_out (free it) says why. */
+static bool database_exists(rocksdb_options_t *opts, const char *path, char **err_out)
 {
     size_t n = 0;
     char *err = NULL;
     char **names = rocksdb_list_column_families(opts, path, &n, &err);
     if (err != NULL) {
-        free(err);
+        *err_out = err;
         free(names); /* RocksDB returns an empty allocation even on failure */
         return false;
     }
@@ -280,15 +282,22 @@ jpl_err jpl_store_open(const char *path, jpl_store_mode mode, jpl_store **out, j
         goto out;
     }
 
-    bool exists = database_exists(s->opts, path);
-    if (mode == JPL_STORE_CREATE && exists) {
+    char *list_err = NULL;
+    bool exists = database_exists(s->opts, path, &list_err);
+    if (mode == JPL_STORE_CREATE && exists)
         rc = jpl_fail(e, JPL_ERR_EXISTS, "%s: a ledger database already exists", path);
-        goto out;
-    }
-    if (mode != JPL_STORE_CREATE && !exists) {
+    else if (mode != JPL_STORE_CREATE && !exists && access(path, R_OK | X_OK) != 0 &&
+             errno == EACCES)
+        rc = jpl_fail(e, JPL_ERR_IO, "%s: %s", path, strerror(EACCES));
+    else if (mode != JPL_STORE_CREATE && !exists && jpl_dir_has_entries(path))
+        /* files, but no database RocksDB can read (CURRENT lost or damaged): not a new place */
+        rc = jpl_fail(e, JPL_ERR_CORRUPT, "%s holds files but no readable database: %s", path,
+                      list_err);
+    else if (mode != JPL_STORE_CREATE && !exists)
         rc = jpl_fail(e, JPL_ERR_NOT_FOUND, "%s: no ledger database (run 'jpledger init')", path);
+    free(list_err);
+    if (rc != JPL_OK)
         goto out;
-    }
     rocksdb_options_set_create_if_missing(s->opts, mode == JPL_STORE_CREATE);
     rocksdb_options_set_create_missing_column_families(s->opts, mode == JPL_STORE_CREATE);
     if ((rc = collect_cf_names(s, path, e)) != JPL_OK)

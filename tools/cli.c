@@ -1,10 +1,12 @@
 /* Shared CLI helpers (see cli.h). */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "jpl/client.h"
 #include "jpl/crypto.h"
@@ -64,6 +66,31 @@ json_t *cli_json_hex(const uint8_t *data, size_t len)
 int cli_usage_error(const char *cmd, const char *what)
 {
     return cli_fail(cmd, JPL_ERR_USAGE, "%s (see 'jpledger %s --help')", what, cmd);
+}
+
+int cli_bad_option(const char *cmd, char **args)
+{
+    char what[256];
+    snprintf(what, sizeof what, "unknown option or missing value: %s", args[optind - 1]);
+    return cli_usage_error(cmd, what);
+}
+
+int cli_open_input(const char *cmd, const char *path, FILE **out)
+{
+    if (strcmp(path, "-") == 0) {
+        *out = stdin;
+        return JPL_OK;
+    }
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return cli_fail(cmd, JPL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return cli_fail(cmd, JPL_ERR_IO, "%s is a directory, not an input file", path);
+    }
+    *out = f;
+    return JPL_OK;
 }
 
 int cli_connect(const char *cmd, const cli_remote *r, struct jpl_client **out)

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "commands.h"
 #include "jpl/codec.h"
@@ -27,8 +28,12 @@ void cli_print_json(json_t *obj);
 /* Prints a lowercase hex string of data. */
 json_t *cli_json_hex(const uint8_t *data, size_t len);
 
-/* Reports an unknown option or missing argument from getopt and returns JPL_ERR_USAGE. */
+/* Prints a usage error for cmd ("WHAT (see 'jpledger CMD --help')") and returns JPL_ERR_USAGE. */
 int cli_usage_error(const char *cmd, const char *what);
+
+/* The usage error for getopt_long's '?' over args (the array getopt ran over): names the
+ * unknown option or the option missing its value, args[optind - 1]. */
+int cli_bad_option(const char *cmd, char **args);
 
 /* Shared output of read and prove (local and remote): the read --json object of one stored
  * entry (NULL and *rc set on a decode failure), its text line, proofs as JSON or text. */
@@ -41,6 +46,10 @@ json_t *inclusion_json(uint64_t seq, uint64_t size, const uint8_t leaf[32], cons
                        const uint8_t (*path)[32], size_t n);
 json_t *consistency_json(uint64_t m, uint64_t n, const uint8_t r1[32], const uint8_t r2[32],
                          const uint8_t (*path)[32], size_t np);
+
+/* Opens the input file path for reading, "-" being stdin. A file that cannot be opened or is
+ * a directory is reported for cmd and its exit code returned; *out is set only on success. */
+int cli_open_input(const char *cmd, const char *path, FILE **out);
 
 /* Client-side connection options shared by every --url command. */
 typedef struct {

@@ -285,7 +285,7 @@ int cmd_bench(int argc, char **argv)
             dir = optarg;
             break;
         default:
-            return cli_usage_error("bench", "unknown option or missing value");
+            return cli_bad_option("bench", argv + 1);
         }
     }
     if (optind < argc - 1)

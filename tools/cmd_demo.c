@@ -642,7 +642,7 @@ static int run(demo *d)
     snprintf(feed, sizeof feed, "%s/feed.ndjson", d->dir);
     uint64_t want = st.events + 1 + N_ROLES, seen = 0;
     feed_counter fc = {.path = feed};
-    for (int i = 0; sub > 0 && i < 600; i++) {
+    for (int i = 0; sub > 0 && ret == JPL_OK && i < 600; i++) { /* a failed run: stop now */
         seen = count_feed_lines(&fc);
         if (seen >= want)
             break;
@@ -750,11 +750,13 @@ int cmd_demo(int argc, char **argv)
             d.clients = (int)v;
             break;
         default:
-            return cli_usage_error("demo", "unknown option or missing value");
+            return cli_bad_option("demo", argv);
         }
     }
     if (optind < argc)
         return cli_usage_error("demo", "unexpected argument");
+    if (d.gen.year > jpl_gen_max_year())
+        return cli_usage_error("demo", JPL_GEN_FUTURE_YEAR);
     if (!dir_usable(dir))
         return cli_fail("demo", JPL_ERR_EXISTS,
                         "%s already holds a demo ledger (or cannot be created); give another "

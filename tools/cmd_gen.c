@@ -201,21 +201,15 @@ int cmd_gen(int argc, char **argv)
         case OPT_QUIET:
             quiet = true;
             break;
-        default: {
-            char what[256];
-            snprintf(what, sizeof what, "unknown option or missing value: %s", argv[optind - 1]);
-            return cli_usage_error("gen", what);
-        }
+        default:
+            return cli_bad_option("gen", argv);
         }
     }
     if (optind < argc)
         return cli_usage_error("gen", "unexpected argument");
     if (dir != NULL && phase != JPL_GEN_PHASES)
         return cli_usage_error("gen", "--out-dir writes every phase; leave out --phase");
-    /* appointments are before the year; the ledger refuses NIPs appointed after today */
-    uint32_t this_year = jpl_time_yyyymm(jpl_now_ms()) / 100;
-    if (o.year > this_year)
-        return cli_usage_error("gen", "--year must not be after the current year (the NIPs' "
-                                      "appointments would be in the future)");
+    if (o.year > jpl_gen_max_year())
+        return cli_usage_error("gen", JPL_GEN_FUTURE_YEAR);
     return dir ? gen_dir(dir, &o, quiet) : gen_stdout(&o, phase, quiet);
 }

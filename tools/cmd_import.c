@@ -419,9 +419,10 @@ static void act_free(act_table *t)
 /* Reads activity_defined lines (e.g. gen's activities phase) into t. */
 static int load_activities(const char *path, act_table *t)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return cli_fail(CMD, JPL_ERR_IO, "%s: cannot open", path);
+    FILE *f = NULL;
+    int oret = cli_open_input(CMD, path, &f);
+    if (oret != JPL_OK)
+        return oret;
     char *line = NULL;
     size_t cap = 0, lineno = 0;
     ssize_t got;
@@ -448,7 +449,8 @@ static int load_activities(const char *path, act_table *t)
         json_decref(o);
     }
     free(line);
-    fclose(f);
+    if (f != stdin)
+        fclose(f);
     return ret;
 }
 
@@ -881,17 +883,15 @@ int cmd_import(int argc, char **argv)
                 return cli_usage_error(CMD, "--batch takes 1..4096");
             break;
         case OPT_MINUTES:
-            if (!cli_parse_u64(optarg, &minutes) || minutes == 0 || minutes > 600)
+            if (!cli_parse_u64(optarg, &minutes) || minutes == 0 ||
+                minutes > JPL_MAX_MINUTES_PER_JP)
                 return cli_usage_error(CMD, "--minutes-per-jp takes 1..600");
             break;
         case OPT_ACTIVITIES:
             activities = optarg;
             break;
-        default: {
-            char what[256];
-            snprintf(what, sizeof what, "unknown option or missing value: %s", argv[optind]);
-            return cli_usage_error(CMD, what);
-        }
+        default:
+            return cli_bad_option(CMD, argv + 1);
         }
     }
     if (key == NULL)
@@ -899,6 +899,8 @@ int cmd_import(int argc, char **argv)
                                     "for employees)");
     if (argc - 1 - optind != 1)
         return cli_usage_error(CMD, "give one input FILE (or - for stdin)");
+    if (activities != NULL && strcmp(activities, "-") == 0 && strcmp(argv[1 + optind], "-") == 0)
+        return cli_usage_error(CMD, "--activities - and the statements cannot both be stdin");
     if (!xapi && (activities != NULL || minutes != DEFAULT_MINUTES_PER_JP))
         return cli_usage_error(CMD, "--activities and --minutes-per-jp are for 'import xapi'");
     const char *file = argv[1 + optind];
@@ -915,9 +917,8 @@ int cmd_import(int argc, char **argv)
         act_free(&x.acts);
         return cli_fail(CMD, rc, "%s", e.msg);
     }
-    FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-    if (in == NULL)
-        ret = cli_fail(CMD, JPL_ERR_IO, "%s: cannot open", file);
+    FILE *in = NULL;
+    ret = cli_open_input(CMD, file, &in);
     if (ret == JPL_OK)
         ret = remote.url ? cli_connect(CMD, &remote, &im.client)
               : (rc = jpl_ledger_open(cli_data_dir(data), true, &im.ledger, &e)) != JPL_OK

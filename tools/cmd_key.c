@@ -114,16 +114,18 @@ int cmd_key(int argc, char **argv)
             json = true;
             break;
         default:
-            return cli_usage_error("key", "unknown option or missing value");
+            return cli_bad_option("key", argv + 1);
         }
     }
     if (optind < argc - 1)
         return cli_usage_error("key", "unexpected argument");
     const char *dir = cli_data_dir(data);
-    if (strcmp(sub, "list") == 0 && remote.url != NULL)
-        return cli_usage_error("key", "key list reads DIR (--data); it has no --url form");
-    if (strcmp(sub, "list") == 0)
+    if (strcmp(sub, "list") == 0) {
+        if (remote.url != NULL)
+            return cli_usage_error("key", "'key list' reads the ledger in --data DIR; it has no "
+                                          "--url form (use 'jpledger read --url' for the log)");
         return key_list(dir, json);
+    }
     bool reg = strcmp(sub, "register") == 0;
     if (!reg && strcmp(sub, "revoke") != 0)
         return cli_usage_error("key", "say 'key register', 'key revoke' or 'key list'");

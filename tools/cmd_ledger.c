@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "jpl/client.h"
@@ -44,13 +45,6 @@ enum {
     opterr = 0;                                                                                    \
     optind = 1;                                                                                    \
     while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1)
-
-static int bad_option(const char *cmd, char **argv)
-{
-    char what[256];
-    snprintf(what, sizeof what, "unknown option or missing value: %s", argv[optind - 1]);
-    return cli_usage_error(cmd, what);
-}
 
 static int report(const char *cmd, jpl_err rc, const jpl_error *e)
 {
@@ -96,7 +90,7 @@ int cmd_init(int argc, char **argv)
             json = true;
             break;
         default:
-            return bad_option("init", argv);
+            return cli_bad_option("init", argv);
         }
     }
     if (optind < argc)
@@ -149,7 +143,7 @@ int cmd_keygen(int argc, char **argv)
             json = true;
             break;
         default:
-            return bad_option("keygen", argv);
+            return cli_bad_option("keygen", argv);
         }
     }
     if (name == NULL || out == NULL || optind < argc)
@@ -168,8 +162,8 @@ int cmd_keygen(int argc, char **argv)
     snprintf(pub, sizeof pub, "%s.pub", out);
     if (rc == JPL_OK)
         rc = jpl_keyfile_write(out, skey, true, &e);
-    if (rc == JPL_OK)
-        rc = jpl_keyfile_write(pub, vkey, false, &e);
+    if (rc == JPL_OK && (rc = jpl_keyfile_write(pub, vkey, false, &e)) != JPL_OK)
+        unlink(out); /* created above (exclusively): a failed keygen leaves no half pair */
     jpl_memzero(skey, sizeof skey);
     jpl_note_signer_wipe(&s);
     if (rc != JPL_OK)
@@ -354,7 +348,7 @@ int cmd_append(int argc, char **argv)
                 return cli_usage_error("append", "--batch takes 1..8192");
             break;
         default:
-            return bad_option("append", argv);
+            return cli_bad_option("append", argv);
         }
     }
     if (key == NULL)
@@ -366,10 +360,11 @@ int cmd_append(int argc, char **argv)
     jpl_err rc = jpl_keyfile_read_signer(key, &a.signer, &e);
     if (rc != JPL_OK)
         return report("append", rc, &e);
-    FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-    if (in == NULL) {
+    FILE *in = NULL;
+    int oret = cli_open_input("append", file, &in);
+    if (oret != JPL_OK) {
         jpl_note_signer_wipe(&a.signer);
-        return cli_fail("append", JPL_ERR_IO, "%s: cannot open", file);
+        return oret;
     }
     int ret = JPL_OK;
     if (remote.url)
@@ -488,7 +483,7 @@ int cmd_read(int argc, char **argv)
             json = true;
             break;
         default:
-            return bad_option("read", argv);
+            return cli_bad_option("read", argv);
         }
     }
     if (optind < argc)
@@ -561,7 +556,7 @@ int cmd_checkpoint(int argc, char **argv)
             json = true;
             break;
         default:
-            return bad_option("checkpoint", argv);
+            return cli_bad_option("checkpoint", argv);
         }
     }
     if (optind < argc)
@@ -730,7 +725,7 @@ int cmd_prove(int argc, char **argv)
             dst = &to, flag = &has_to;
             break;
         default:
-            return bad_option("prove", argv + 1);
+            return cli_bad_option("prove", argv + 1);
         }
         if (!cli_parse_u64(optarg, dst))
             return cli_usage_error("prove", "numbers must be non-negative integers");

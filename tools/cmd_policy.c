@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "jpl/client.h"
+#include "jpl/event_json.h"
 #include "jpl/keyfile.h"
 #include "jpl/projections.h"
 
@@ -119,7 +120,7 @@ int cmd_policy(int argc, char **argv)
                 return cli_usage_error("policy", "--pppk-cap takes positive JP like 24");
             break;
         case 'm':
-            if (!cli_parse_u64(optarg, &v) || v == 0 || v > 600)
+            if (!cli_parse_u64(optarg, &v) || v == 0 || v > JPL_MAX_MINUTES_PER_JP)
                 return cli_usage_error("policy", "--minutes-per-jp takes 1..600");
             ps.minutes_per_jp = (uint32_t)v;
             break;
@@ -136,7 +137,7 @@ int cmd_policy(int argc, char **argv)
             n_rules++;
             break;
         default:
-            return cli_usage_error("policy", "unknown option or missing value");
+            return cli_bad_option("policy", argv + 1);
         }
     }
     if (optind < argc - 1)

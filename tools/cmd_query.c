@@ -23,13 +23,6 @@
 
 enum { OPT_DATA = 1000, OPT_JSON, OPT_YEAR, OPT_UNIT, OPT_PROJECTION, OPT_CHECK, OPT_PROOFS };
 
-static int bad_option(const char *cmd, char **argv)
-{
-    char what[256];
-    snprintf(what, sizeof what, "unknown option or missing value: %s", argv[optind - 1]);
-    return cli_usage_error(cmd, what);
-}
-
 static int open_ledger(const char *cmd, const char *dir, bool writable, jpl_ledger **out)
 {
     jpl_error e = {0};
@@ -97,6 +90,8 @@ static int parse(const char *cmd, int argc, char **argv, query_opts *q, bool wan
             q->has_year = true;
             break;
         case OPT_UNIT:
+            if (optarg[0] == '\0') /* would read as "every unit" */
+                return cli_usage_error(cmd, "--unit takes a unit name (leave it out for all)");
             q->unit = optarg;
             break;
         case OPT_PROJECTION:
@@ -109,7 +104,7 @@ static int parse(const char *cmd, int argc, char **argv, query_opts *q, bool wan
             q->proofs = true;
             break;
         default:
-            return bad_option(cmd, argv);
+            return cli_bad_option(cmd, argv);
         }
     }
     if (want_nip) {

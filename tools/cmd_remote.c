@@ -3,6 +3,7 @@
  * `status`, and `subscribe`, which catches up with read-log, then follows the PUB socket,
  * detecting gaps by seq and filling them, so every entry is printed exactly once and in order.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,8 +21,11 @@ int cli_call(const char *cmd, jpl_client *c, const Jpl__Request *req, Jpl__Respo
 {
     jpl_error e = {0};
     jpl_err rc = jpl_client_call(c, req, resp, &e);
-    if (rc != JPL_OK)
+    if (rc != JPL_OK) {
+        jpl_codec_response_free(*resp); /* an error answer: the callers keep only successes */
+        *resp = NULL;
         return cli_fail(cmd, rc, "%s", e.msg);
+    }
     return JPL_OK;
 }
 
@@ -224,7 +228,7 @@ int cmd_status(int argc, char **argv)
             json = true;
             break;
         default:
-            return cli_usage_error("status", "unknown option or missing value");
+            return cli_bad_option("status", argv);
         }
     }
     if (optind < argc)
@@ -304,18 +308,21 @@ static bool wanted(const follower *f, const char *topic)
     return true;
 }
 
-static void save_position(const follower *f)
+/* A position that cannot be saved stops the subscriber: running on would make the next start
+ * begin somewhere else. */
+static int save_position(const follower *f)
 {
     if (f->position_file == NULL)
-        return;
+        return JPL_OK;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", f->position_file);
     FILE *o = fopen(tmp, "w");
-    if (o == NULL)
-        return;
-    fprintf(o, "%llu\n", (unsigned long long)f->next);
-    if (fclose(o) == 0)
-        rename(tmp, f->position_file);
+    bool ok = o != NULL && fprintf(o, "%llu\n", (unsigned long long)f->next) > 0;
+    ok = o != NULL && fclose(o) == 0 && ok && rename(tmp, f->position_file) == 0;
+    if (!ok)
+        return cli_fail("subscribe", JPL_ERR_IO, "%s: cannot save the position: %s",
+                        f->position_file, strerror(errno));
+    return JPL_OK;
 }
 
 /* Handles entry seq (== f->next) with its topic: print if wanted, advance. */
@@ -342,8 +349,7 @@ static int deliver(follower *f, const uint8_t *bytes, size_t len, const char *to
         f->printed++;
     }
     f->next++;
-    save_position(f);
-    return JPL_OK;
+    return save_position(f);
 }
 
 /* --out: flushes and fsyncs the output. A line is only a position once it is complete on disk;
@@ -416,13 +422,15 @@ static bool line_seq(const char *line, uint64_t *out)
     return n > 0 && cli_parse_u64(digits, out);
 }
 
-/* --out FILE: the file is the position. Drops a partial last line (a crash mid-write) and
- * finds the seq after the last complete line. False if FILE has no complete line. */
-static bool resume_from_output(const char *file, uint64_t *next_out)
+/* --out FILE: the file is the position. 1 and *next_out set: FILE ends with an entry line,
+ * after which a partial line (a crash mid-write) is dropped; 0: FILE is absent or empty, or holds
+ * only the start of a first entry line (dropped); -1: FILE ends with a line that is no entry
+ * line: it is not this command's output and is left as it is. */
+static int resume_from_output(const char *file, uint64_t *next_out)
 {
     FILE *f = fopen(file, "r");
     if (f == NULL)
-        return false;
+        return 0;
     long keep = 0, pos = 0;
     char last[8192] = "", cur[8192];
     size_t cl = 0;
@@ -439,25 +447,28 @@ static bool resume_from_output(const char *file, uint64_t *next_out)
         }
     }
     fclose(f);
-    if (truncate(file, keep) != 0)
-        return false;
+    cur[cl] = '\0';
     uint64_t seq = 0;
-    if (keep == 0 || !line_seq(last, &seq))
-        return false;
+    if (keep > 0 ? !line_seq(last, &seq) : pos > 0 && !line_seq(cur, &seq))
+        return -1;
+    if (truncate(file, keep) != 0 || keep == 0)
+        return 0;
     *next_out = seq + 1;
-    return true;
+    return 1;
 }
 
-static bool read_position(const char *file, uint64_t *out)
+/* --position-file FILE: 1 and *out set if FILE holds a position, 0 if FILE does not exist
+ * (the first run), -1 if it holds anything else (starting from the end would lose entries). */
+static int read_position(const char *file, uint64_t *out)
 {
     FILE *in = fopen(file, "r");
     if (in == NULL)
-        return false;
+        return 0;
     char buf[32] = "";
     bool ok = fgets(buf, sizeof buf, in) != NULL;
     fclose(in);
     buf[strcspn(buf, "\n")] = '\0';
-    return ok && cli_parse_u64(buf, out);
+    return ok && cli_parse_u64(buf, out) ? 1 : -1;
 }
 
 int cmd_subscribe(int argc, char **argv);
@@ -517,18 +528,34 @@ int cmd_subscribe(int argc, char **argv)
                 return cli_usage_error("subscribe", "--count takes a positive number");
             break;
         default:
-            return cli_usage_error("subscribe", "unknown option or missing value");
+            return cli_bad_option("subscribe", argv);
         }
     }
     if (optind < argc)
         return cli_usage_error("subscribe", "unexpected argument");
     if (f.type && jpl_event_type_from_name(f.type) == 0)
         return cli_usage_error("subscribe", "--type must be an event type (docs/EVENTS.md)");
-    if (!has_from && f.position_file && read_position(f.position_file, &f.next))
-        has_from = true;
+    if (out_file != NULL && f.position_file != NULL)
+        return cli_usage_error("subscribe", "give --out FILE or --position-file FILE, not both "
+                                            "(with --out the file is the position)");
+    if (!has_from && f.position_file != NULL) {
+        int pos = read_position(f.position_file, &f.next);
+        if (pos < 0)
+            return cli_fail("subscribe", JPL_ERR_BAD_INPUT,
+                            "%s does not hold a position (one seq number); give another "
+                            "--position-file or --from SEQ",
+                            f.position_file);
+        has_from = pos > 0;
+    }
     if (out_file != NULL) {
         uint64_t next = 0;
-        if (resume_from_output(out_file, &next)) {
+        int resumed = resume_from_output(out_file, &next);
+        if (resumed < 0)
+            return cli_fail("subscribe", JPL_ERR_BAD_INPUT,
+                            "%s does not end with a line of 'jpledger subscribe'; give a new file "
+                            "or one this command wrote to --out (%s was left as it was)",
+                            out_file, out_file);
+        if (resumed > 0) {
             if (has_from && f.next != next)
                 return cli_usage_error("subscribe", "--from disagrees with the end of --out");
             f.next = next;

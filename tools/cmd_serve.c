@@ -62,7 +62,7 @@ int cmd_serve(int argc, char **argv)
                 return cli_usage_error("serve", "--workers takes 1..64");
             break;
         default:
-            return cli_usage_error("serve", "unknown option or missing value");
+            return cli_bad_option("serve", argv);
         }
     }
     if (optind < argc)

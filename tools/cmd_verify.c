@@ -82,7 +82,7 @@ int cmd_verify(int argc, char **argv)
                 return cli_usage_error("verify", "--threads takes 0..16");
             break;
         default:
-            return cli_usage_error("verify", "unknown option or missing value");
+            return cli_bad_option("verify", argv);
         }
     }
     if (optind < argc)

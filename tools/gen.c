@@ -28,6 +28,7 @@
 
 #include "jpl/crypto.h"
 #include "jpl/event_json.h"
+#include "jpl/ledger.h"
 #include "jpl/nip.h"
 
 #define DAY_MS UINT64_C(86400000)
@@ -783,6 +784,11 @@ static jpl_err catalogue(world *w, emitter *em, jpl_error *e)
             return rc;
     }
     return JPL_OK;
+}
+
+uint32_t jpl_gen_max_year(void)
+{
+    return jpl_time_yyyymm(jpl_now_ms()) / 100;
 }
 
 jpl_err jpl_gen_run(const jpl_gen_opts *o, uint32_t phase_mask, jpl_gen_sink sink, void *ctx,

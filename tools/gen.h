@@ -72,6 +72,12 @@ typedef jpl_err (*jpl_gen_sink)(void *ctx, jpl_gen_phase phase, const char *line
 jpl_err jpl_gen_run(const jpl_gen_opts *o, uint32_t phase_mask, jpl_gen_sink sink, void *ctx,
                     jpl_gen_stats *stats_out, jpl_error *e);
 
+/* The latest year that can be generated: the current one, since a generated year's NIPs are
+ * appointed before it and the ledger refuses a NIP appointed after the current month. */
+uint32_t jpl_gen_max_year(void);
+#define JPL_GEN_FUTURE_YEAR                                                                        \
+    "--year must not be after the current year (the NIPs' appointments would be in the future)"
+
 /* Short name of a phase ("employees"), or NULL for an unknown value. */
 const char *jpl_gen_phase_name(jpl_gen_phase p);
 

@@ -4,6 +4,7 @@
  * Exit codes are the jpl_err values (docs/CLI.md); 2 is a usage error.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,7 +57,7 @@ static const jpl_command COMMANDS[] = {
      "  stops cleanly on SIGINT/SIGTERM; logs one line per start, stop and error\n" DATA_OPT,
      cmd_serve},
     {"keygen", "write a new Ed25519 key pair (signed-note key format)",
-     "usage: jpledger keygen --name NAME --out FILE\n"
+     "usage: jpledger keygen --name NAME --out FILE [--json]\n"
      "  writes FILE (private, mode 0600) and FILE.pub (verifier key); prints the verifier "
      "key\n" JSON_OPT,
      cmd_keygen},
@@ -96,8 +97,9 @@ static const jpl_command COMMANDS[] = {
     {"trail", "audit trail of one employee",
      "usage: jpledger trail NIP [--proofs] [--data DIR] [--json]\n"
      "  every event about the employee in log order: seq, type, issuer key and role, issued\n"
-     "  and recorded times, leaf hash; revocations name what they revoke\n" DATA_OPT REMOTE_OPT
-         JSON_OPT,
+     "  and recorded times, leaf hash; revocations name what they revoke. --proofs adds to each\n"
+     "  --json row its inclusion proof in the current tree "
+     "(\"proof\":{\"tree_size\",\"path\"})\n" DATA_OPT REMOTE_OPT JSON_OPT,
      cmd_trail},
     {"report", "unit compliance report",
      "usage: jpledger report --year Y [--unit U] [--data DIR] [--json]\n"
@@ -117,7 +119,10 @@ static const jpl_command COMMANDS[] = {
      "  anonymous local reads\n" JSON_OPT,
      cmd_subscribe},
     {"status", "status of a running server",
-     "usage: jpledger status [--url REQURL] [--auth-key FILE] [--json]\n" JSON_OPT, cmd_status},
+     "usage: jpledger status [--url REQURL] [--auth-key FILE] [--json]\n"
+     "  log size, origin, log key, uptime and projection positions of a running server\n"
+     "  (default tcp://127.0.0.1:7450); --json adds the latest checkpoint\n" JSON_OPT,
+     cmd_status},
     {"checkpoint", "print the latest signed checkpoint; an auditor cosigns it",
      "usage: jpledger checkpoint [--data DIR]\n"
      "       jpledger checkpoint --cosign --key AUDITOR.key --url URL [--log-key VKEY|FILE]\n"
@@ -193,7 +198,11 @@ static const jpl_command COMMANDS[] = {
      "  appends a ministry-like history of N events (default 200000, at most 2000000), then\n"
      "  replays the projections 3 times; prints entries/s and the ratio to a raw RocksDB scan of\n"
      "  the log measured in the same run (medians of 3). A ledger already in DIR is replayed as\n"
-     "  it is (no append figures); DIR is kept when given\n",
+     "  it is (no append figures); DIR is kept when given\n"
+     "       jpledger bench ingest [--events N]\n"
+     "       jpledger bench query [--events N]\n"
+     "  the server in this process on IPC sockets, 4 client threads: batches of 100 signed\n"
+     "  events, or inclusion proofs of random entries (docs/BENCHMARKS.md)\n",
      cmd_bench},
     {"demo", "run the end-to-end demo: a ministry year through the server",
      "usage: jpledger demo [--employees N] [--dir DIR] [--seed S] [--year Y] [--clients K]\n"
@@ -218,6 +227,8 @@ int cli_fail(const char *cmd, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
+    if (code == JPL_ERR_UNAUTHORIZED) /* the server's words are the protocol's; say the option */
+        fprintf(stderr, "; give --auth-key FILE, an auditor, hr or admin private key");
     fprintf(stderr, " [%s]\n", jpl_strerror((jpl_err)code));
     return code;
 }
@@ -229,6 +240,39 @@ int cli_wants_help(int argc, char **argv)
             return 0;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
             return 1;
+    }
+    return 0;
+}
+
+/* Options that collect a list and may be given more than once. */
+static const char *const REPEATABLE[] = {"--conversion"};
+
+static bool repeatable(const char *opt, size_t len)
+{
+    for (size_t i = 0; i < sizeof REPEATABLE / sizeof REPEATABLE[0]; i++)
+        if (strlen(REPEATABLE[i]) == len && strncmp(REPEATABLE[i], opt, len) == 0)
+            return true;
+    return false;
+}
+
+/* The length of the option name in arg ("--year" of "--year=2026"), 0 if arg is no option. */
+static size_t option_len(const char *arg)
+{
+    return strncmp(arg, "--", 2) == 0 && arg[2] != '\0' ? strcspn(arg, "=") : 0;
+}
+
+/* An option given twice: getopt keeps the last value without a word, so `policy set --year
+ * 2026 ... --year 2027` would sign a policy for a year the admin may not have meant. Returns
+ * the index of the second occurrence, 0 if there is none. */
+static int repeated_option(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        size_t n = option_len(argv[i]);
+        if (n == 0 || repeatable(argv[i], n))
+            continue;
+        for (int j = 1; j < i; j++)
+            if (option_len(argv[j]) == n && strncmp(argv[j], argv[i], n) == 0)
+                return i;
     }
     return 0;
 }
@@ -280,6 +324,11 @@ int main(int argc, char **argv)
     }
     if (cmd->run == NULL)
         return cli_fail(cmd->name, JPL_ERR_USAGE, "not available in this version yet");
+    int rep = repeated_option(argc - 1, argv + 1);
+    if (rep > 0)
+        return cli_fail(cmd->name, JPL_ERR_USAGE,
+                        "option %.*s is given twice (see 'jpledger %s --help')",
+                        (int)option_len(argv[1 + rep]), argv[1 + rep], cmd->name);
     if (!jpl_crypto_init())
         return cli_fail(cmd->name, JPL_ERR_INTERNAL, "libsodium failed to initialise");
     return cmd->run(argc - 1, argv + 1);

@@ -6,8 +6,7 @@
 # keeps working; a clean stop on SIGTERM.
 set -u
 BIN=$1; WORK=$2; RAW=$3
-rm -rf "$WORK"; mkdir -p "$WORK"
-. "$(dirname "$0")/helpers.sh"
+. "$(dirname "$0")/lib.sh"
 L=$WORK/ledger
 REP="ipc://$WORK/rep.ipc"; PUB="ipc://$WORK/pub.ipc"
 # never leave a server or subscriber behind (they would hold ctest's output pipe open)

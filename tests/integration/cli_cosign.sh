@@ -8,8 +8,7 @@
 # same log key that went another way), a state file of another log.
 set -u
 BIN=$1; WORK=$2; RAW=$3
-rm -rf "$WORK"; mkdir -p "$WORK"
-. "$(dirname "$0")/helpers.sh"
+. "$(dirname "$0")/lib.sh"
 trap 'kill -9 $(jobs -p) 2>/dev/null' EXIT
 serve() { # serve DIR NAME: starts a server on ipc sockets NAME.rep/NAME.pub, sets SERVER
   "$BIN" serve --data "$1" --rep "ipc://$WORK/$2.rep" --pub "ipc://$WORK/$2.pub" 2>>"$WORK/$2.log" &

@@ -6,10 +6,7 @@
 set -u
 BIN=$1; WORK=$2
 ROUNDS=${CRASH_ROUNDS:-8}; PER_ROUND=${CRASH_EVENTS:-2000}
-rm -rf "$WORK"; mkdir -p "$WORK"
-fails=0; passes=0
-ok() { passes=$((passes+1)); }
-bad() { echo "FAIL: $*"; fails=$((fails+1)); }
+. "$(dirname "$0")/lib.sh"
 
 L=$WORK/ledger
 "$BIN" init --data "$L" >/dev/null || { echo "init failed"; exit 1; }

@@ -4,10 +4,7 @@
 # compliance picture, verifies the log; the data directory stays usable for every other command.
 set -u
 BIN=$1; WORK=$2
-rm -rf "$WORK"; mkdir -p "$WORK"
-fails=0; passes=0
-ok() { passes=$((passes+1)); }
-bad() { echo "FAIL: $*"; fails=$((fails+1)); }
+. "$(dirname "$0")/lib.sh"
 D=$WORK/demo
 "$BIN" demo --employees 300 --dir "$D" > "$WORK/out" 2> "$WORK/err"; rc=$?
 [ "$rc" -eq 0 ] && ok || bad "demo exited $rc: $(tail -5 "$WORK/err")"

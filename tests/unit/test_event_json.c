@@ -540,7 +540,7 @@ static void test_ranges(void)
     EXPECT_OK(with(PLAN, "year", "2000"));
     EXPECT_OK(with(PLAN, "year", "2100"));
     EXPECT_FAIL(with(POLICY, "effective_year", "25"), "field 'effective_year' must be in");
-    EXPECT_FAIL(with(POLICY, "minutes_per_jp", "0"), "field 'minutes_per_jp' must be in 1..1440");
+    EXPECT_FAIL(with(POLICY, "minutes_per_jp", "0"), "field 'minutes_per_jp' must be in 1..600");
     EXPECT_FAIL(with(POLICY, "international_bonus_percent", "101"),
                 "field 'international_bonus_percent' must be in 0..100");
     EXPECT_FAIL(with(COMPLETED, "duration_minutes", "0"), "field 'duration_minutes'");

@@ -39,7 +39,7 @@
 #define JPL_MAX_YEAR 2100u
 #define JPL_MIN_TIME_MS UINT64_C(946684800000)  /* 2000-01-01T00:00:00Z */
 #define JPL_MAX_TIME_MS UINT64_C(4102444800000) /* 2100-01-01T00:00:00Z (inclusive) */
-#define JPL_MAX_MINUTES_PER_JP 1440u
+#define JPL_MAX_MINUTES_PER_JP 600u             /* the append rule's limit too (rules.c) */
 #define JPL_MAX_BONUS_PERCENT 100u
 #define JPL_MAX_DAYS 366u
 #define JPL_MAX_DURATION_MINUTES 527040u /* 366 days */

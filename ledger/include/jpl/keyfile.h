@@ -28,6 +28,10 @@ jpl_err jpl_file_read_all(const char *path, size_t max, char **out, size_t *len_
 /* Replaces (or creates) the file at path with data[0..len) atomically: a temporary file beside
  * it, fsynced, renamed over path, then the directory fsynced. Mode 0600. Errors: IO. */
 jpl_err jpl_file_replace(const char *path, const void *data, size_t len, jpl_error *e);
+
+/* True if dir exists and holds anything besides "." and "..". */
+bool jpl_dir_has_entries(const char *dir);
+
 /* fsyncs the directory that holds path (after creating or renaming a file in it). */
 jpl_err jpl_fsync_parent(const char *path, jpl_error *e);
 
