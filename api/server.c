@@ -466,10 +466,25 @@ static jpl_err json_texts(call *c, char **json, size_t n, Jpl__QueryResponse *ou
     return JPL_OK;
 }
 
+/* What a query asks, checked before anything else (even before its read key is asked for). */
+static jpl_err check_query(const Jpl__QueryRequest *r, jpl_error *e)
+{
+    if (strcmp(r->kind, "balance") != 0 && strcmp(r->kind, "trail") != 0 &&
+        strcmp(r->kind, "report") != 0)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "query: no kind '%.64s' (balance, trail or report)",
+                        r->kind);
+    if (r->unit != NULL)
+        return jpl_text_field_check("unit", r->unit, JPL_MAX_UNIT, e);
+    return JPL_OK;
+}
+
 static jpl_err do_query(call *c, const Jpl__QueryRequest *r, jpl_error *e)
 {
+    jpl_err rc = check_query(r, e);
+    if (rc != JPL_OK)
+        return rc;
     bool personal = strcmp(r->kind, "report") != 0;
-    jpl_err rc = personal ? need_reader(c->s, c->conn, c->local, e) : JPL_OK;
+    rc = personal ? need_reader(c->s, c->conn, c->local, e) : JPL_OK;
     if (rc != JPL_OK)
         return rc;
     if (c->s->o->query == NULL)

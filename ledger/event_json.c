@@ -1400,6 +1400,11 @@ void jpl_event_free(Jpl__Event *ev)
 
 /* ---- validate ----------------------------------------------------------------------------- */
 
+jpl_err jpl_text_field_check(const char *field, const char *s, size_t max, jpl_error *e)
+{
+    return check_text("", field, s, true, max, false, e);
+}
+
 jpl_err jpl_event_validate(const Jpl__Event *ev, uint64_t now_ms, jpl_error *e)
 {
     if (ev == NULL)

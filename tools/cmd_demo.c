@@ -6,6 +6,7 @@
  * asks the server for the compliance picture, stops everything, verifies the whole log against
  * the signed checkpoint with the log's verifier key, and prints throughput and timings.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -580,14 +581,23 @@ static jpl_err count_only(void *ctx, jpl_gen_phase phase, const char *line, size
     return JPL_OK;
 }
 
-static bool dir_usable(const char *dir)
+/* DIR must be a directory without a ledger in it, or a new directory made here. */
+static int prepare_dir(const char *dir)
 {
     struct stat st;
-    if (stat(dir, &st) != 0)
-        return mkdir(dir, 0700) == 0;
     char probe[4200];
     snprintf(probe, sizeof probe, "%s/ledger", dir);
-    return S_ISDIR(st.st_mode) && stat(probe, &st) != 0;
+    if (stat(dir, &st) != 0) {
+        if (mkdir(dir, 0700) == 0)
+            return JPL_OK;
+        return cli_fail("demo", JPL_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode))
+        return cli_fail("demo", JPL_ERR_IO, "%s is not a directory; give another --dir", dir);
+    if (stat(probe, &st) == 0)
+        return cli_fail("demo", JPL_ERR_EXISTS,
+                        "%s already holds a demo ledger; give another --dir or remove it", dir);
+    return JPL_OK;
 }
 
 /* The machine's own speed next to the total, so runs on other machines compare: a median of
@@ -757,11 +767,9 @@ int cmd_demo(int argc, char **argv)
         return cli_usage_error("demo", "unexpected argument");
     if (d.gen.year > jpl_gen_max_year())
         return cli_usage_error("demo", JPL_GEN_FUTURE_YEAR);
-    if (!dir_usable(dir))
-        return cli_fail("demo", JPL_ERR_EXISTS,
-                        "%s already holds a demo ledger (or cannot be created); give another "
-                        "--dir or remove it",
-                        dir);
+    int prep = prepare_dir(dir);
+    if (prep != JPL_OK)
+        return prep;
     char *real = realpath(dir, NULL);
     snprintf(d.dir, sizeof d.dir, "%s", real ? real : dir);
     free(real);

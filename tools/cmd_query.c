@@ -58,6 +58,14 @@ typedef struct {
     cli_remote remote;
 } query_opts;
 
+static bool known_projection(const char *name)
+{
+    for (int i = 0; i < JPL_PROJ_COUNT; i++)
+        if (strcmp(jpl_projection_names[i], name) == 0)
+            return true;
+    return false;
+}
+
 static int parse(const char *cmd, int argc, char **argv, query_opts *q, bool want_nip)
 {
     static const struct option opts[] = {{"data", required_argument, 0, OPT_DATA},
@@ -95,6 +103,9 @@ static int parse(const char *cmd, int argc, char **argv, query_opts *q, bool wan
             q->unit = optarg;
             break;
         case OPT_PROJECTION:
+            if (!known_projection(optarg))
+                return cli_fail(cmd, JPL_ERR_USAGE,
+                                "no projection called '%s' (balances, units, trail)", optarg);
             q->projection = optarg;
             break;
         case OPT_CHECK:

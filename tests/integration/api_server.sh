@@ -142,6 +142,14 @@ head -c 300 /dev/urandom > "$WORK/garbage.bin"
 check "malformed request" 3 "$RAW" "$REP" "$WORK/garbage.bin"
 printf '' > "$WORK/empty.bin"
 check "empty request" 3 "$RAW" "$REP" "$WORK/empty.bin"
+# a query's unit must be clean UTF-8 of at most 128 bytes, its kind one the server has: bad input
+# (exit 3) even before any read key is asked for, and no bytes echoed back
+printf '\x4a\x0f\x0a\x06report\x18\xea\x0f\x22\x02\xff\xfe' > "$WORK/q-utf8.bin"
+check "a query unit of invalid UTF-8" 3 "$RAW" "$REP" "$WORK/q-utf8.bin"
+contains "the unit's bad byte named" "$WORK/out" "field 'unit' is not valid UTF-8 (at byte 0)"
+printf '\x4a\x06\x0a\x04frob' > "$WORK/q-kind.bin"
+check "an unknown query kind, unauthenticated" 3 "$RAW" "$REP" "$WORK/q-kind.bin"
+check "a 129-byte unit" 3 "$BIN" report "${U[@]}" --year 2026 --unit "$(printf 'u%.0s' $(seq 129))"
 "$RAW" "$REP" --size $((17 * 1024 * 1024)) >/dev/null 2>&1; code=$?
 [ "$code" -ne 0 ] && ok || bad "an oversize request was accepted"
 check "status after bad requests" 0 "$BIN" status "${U[@]}"

@@ -87,6 +87,11 @@ json_t *jpl_event_to_json(const Jpl__Event *ev);
  */
 jpl_err jpl_event_validate(const Jpl__Event *ev, uint64_t now_ms, jpl_error *e);
 
+/* The checks of a text field of an event, for a value that arrives elsewhere (a query's unit):
+ * present, non-empty, at most max bytes, valid UTF-8 without control characters. BAD_INPUT
+ * names the field and the byte. */
+jpl_err jpl_text_field_check(const char *field, const char *s, size_t max, jpl_error *e);
+
 /* The "type" string of ev's body ("completed"), or NULL if ev is NULL or has no known body. */
 const char *jpl_event_type_name(const Jpl__Event *ev);
 
