@@ -130,6 +130,9 @@ static int setup(demo *d)
     if ((rc = cli_open_writable(d->ledger, &l, &p, &e)) != JPL_OK)
         return cli_fail("demo", rc, "%s", e.msg);
     int ret = JPL_OK;
+    printf("the admin registers the keys of hr, lms, verifier, supervisor and auditor (written to "
+           "%s/keys); their entries:\n",
+           d->ledger);
     for (int i = 0; i < N_ROLES && ret == JPL_OK; i++) {
         char name[64], path[4400], skey[JPL_NOTE_SKEY_SIZE];
         snprintf(name, sizeof name, "%s.demo", ROLE_NAMES[i]);
@@ -360,7 +363,7 @@ static int picture(demo *d)
     }
     size_t n = resp->query->n_json;
     unit_short *u = calloc(n ? n : 1, sizeof *u);
-    unsigned long long pns = 0, pppk = 0, met = 0, at_cap = 0, rec = 0;
+    unsigned long long pns = 0, pppk = 0, met = 0, at_cap = 0, rec = 0, movers = 0;
     for (size_t i = 0; u && i < n; i++) {
         u[i].row = json_loads(resp->query->json[i], 0, NULL);
         json_t *r = u[i].row;
@@ -372,13 +375,17 @@ static int picture(demo *d)
         pppk += (unsigned long long)json_integer_value(json_object_get(r, "headcount_pppk"));
         at_cap += (unsigned long long)json_integer_value(json_object_get(r, "pppk_at_cap"));
         rec += (unsigned long long)json_integer_value(json_object_get(r, "recognized_jp_centi"));
+        movers += (unsigned long long)json_integer_value(json_object_get(r, "movers"));
     }
     if (u)
         qsort(u, n, sizeof *u, by_short);
     printf(
         "\nCompliance %u (from the server's unit report; units count who belonged in the year)\n",
         d->gen.year);
-    printf("  units %zu, PNS %llu, PPPK %llu\n", n, pns, pppk);
+    printf(
+        "  units %zu, PNS %llu, PPPK %llu: headcounts summed over units, %llu employees in all;\n"
+        "  who moved units in the year counts in each unit (%llu such unit memberships)\n",
+        n, pns, pppk, (unsigned long long)d->gen.employees, movers);
     printf("  PNS meeting the floor: %llu (%.1f%%), short: %llu\n", met,
            pns ? 100.0 * (double)met / (double)pns : 0.0, pns - met);
     printf("  PPPK at or over the cap: %llu\n", at_cap);
