@@ -1416,11 +1416,13 @@ jpl_err jpl_event_validate(const Jpl__Event *ev, uint64_t now_ms, jpl_error *e)
         return jpl_fail(e, JPL_ERR_BAD_INPUT, "the event has no known body (body case %d)",
                         (int)ev->body_case);
     if (ev->nip != NULL && t->nip == NIP_FORBIDDEN)
-        return jpl_fail(e, JPL_ERR_BAD_INPUT,
-                        "field 'nip' is not allowed in a '%s' event (it is about no employee)",
-                        t->name);
+        return jpl_fail(
+            e, JPL_ERR_BAD_INPUT,
+            "field 'nip' is not allowed in an event of type '%s' (it is about no employee)",
+            t->name);
     if (ev->nip == NULL && t->nip == NIP_REQUIRED)
-        return jpl_fail(e, JPL_ERR_BAD_INPUT, "field 'nip' is required for a '%s' event", t->name);
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "field 'nip' is required for an event of type '%s'",
+                        t->name);
     if (ev->nip != NULL) {
         uint32_t now = now_ms != 0 ? jpl_time_yyyymm(now_ms) : 0;
         jpl_err rc = jpl_nip_validate(ev->nip, strnlen(ev->nip, 1024), now, e);
@@ -1476,11 +1478,13 @@ static jpl_err common_from(const json_t *obj, const event_type *t, uint64_t now_
     }
     TRY(field(obj, "", "nip", false, &v, e));
     if (v != NULL && t->nip == NIP_FORBIDDEN)
-        return jpl_fail(e, JPL_ERR_BAD_INPUT,
-                        "field 'nip' is not allowed in a '%s' event (it is about no employee)",
-                        t->name);
+        return jpl_fail(
+            e, JPL_ERR_BAD_INPUT,
+            "field 'nip' is not allowed in an event of type '%s' (it is about no employee)",
+            t->name);
     if (v == NULL && t->nip == NIP_REQUIRED)
-        return jpl_fail(e, JPL_ERR_BAD_INPUT, "field 'nip' is required for a '%s' event", t->name);
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "field 'nip' is required for an event of type '%s'",
+                        t->name);
     TRY(get_str(obj, "", "nip", false, &ev->nip, e));
     TRY(get_uint(obj, "", "issued_at_ms", false, JPL_MIN_TIME_MS, JPL_MAX_TIME_MS, TIME_NOTE, &has,
                  &ev->issued_at_ms, e));

@@ -326,7 +326,7 @@ static jpl_err load_live_ref(const jpl_rules_ctx *c, const ProtobufCBinaryData *
     int got_bc = (int)out->ev->body_case;
     if (got_bc != want_bc) {
         ref_free(out);
-        return jpl_fail(e, JPL_ERR_BAD_REFERENCE, "%s %s is a %s event", what, idt,
+        return jpl_fail(e, JPL_ERR_BAD_REFERENCE, "%s %s is an event of type %s", what, idt,
                         jpl_rules_type_name(got_bc));
     }
     if (nip[0] != '\0' && (out->ev->nip == NULL || strcmp(out->ev->nip, nip) != 0)) {
@@ -708,7 +708,7 @@ static jpl_err apply_revoked(const jpl_rules_ctx *c, int signer_role, char *nip,
     }
     if (signer_role != JPL__ROLE__ROLE_ADMIN && issuing_role(bc) != signer_role) {
         ref_free(&t);
-        return jpl_fail(e, JPL_ERR_FORBIDDEN, "a %s key may not revoke a %s event",
+        return jpl_fail(e, JPL_ERR_FORBIDDEN, "a key of role %s may not revoke an event of type %s",
                         jpl_rules_role_name(signer_role), jpl_rules_type_name(bc));
     }
     if (bc == JPL__EVENT__BODY_PLAN_APPROVED) {
@@ -829,7 +829,7 @@ static jpl_err check_signer(const jpl_rules_ctx *c, const Jpl__SignedEnvelope *e
         return jpl_fail(e, JPL_ERR_KEY_REVOKED, "the signing key was revoked at seq %llu",
                         (unsigned long long)k.revoked_seq);
     if (!jpl_rules_role_may_issue(k.role, bc))
-        return jpl_fail(e, JPL_ERR_FORBIDDEN, "a %s key may not issue %s events",
+        return jpl_fail(e, JPL_ERR_FORBIDDEN, "a key of role %s may not issue events of type %s",
                         jpl_rules_role_name(k.role), jpl_rules_type_name(bc));
     *role_out = k.role;
     return JPL_OK;

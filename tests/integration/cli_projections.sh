@@ -111,7 +111,7 @@ d2=$(grep '"trail"' "$WORK/out" | sed 's/.*"digest":"\([0-9a-f]*\)".*/\1/')
 same "replay digest is the check's" "$d1" "$d2"
 check "replay one projection" 0 "$BIN" replay --projection units --data "$L"
 contains "replay text" "$WORK/out" "identical"
-check "replay unknown projection" 16 "$BIN" replay --projection ledgers --data "$L"
+check "replay unknown projection" 2 "$BIN" replay --projection ledgers --data "$L"
 check "balance after replay" 0 "$BIN" balance $PPPK --data "$L" --year 2026 --json
 contains "same figures after replay" "$WORK/out" '"excess_jp_centi":600'
 check "replay without a ledger" 16 "$BIN" replay --data "$WORK/nothing"

@@ -358,7 +358,8 @@ static void test_missing_required(void)
     EXPECT_FAIL(with(POLICY, "conversions",
                      "[{\"national_jp_centi_per_day\":1,\"international_jp_centi_per_day\":1}]"),
                 "field 'conversions[0].form' is required");
-    EXPECT_FAIL(with(COMPLETED, "nip", NULL), "field 'nip' is required for a 'completed' event");
+    EXPECT_FAIL(with(COMPLETED, "nip", NULL),
+                "field 'nip' is required for an event of type 'completed'");
     /* optional ones may go */
     EXPECT_OK(with(COMPLETED, "duration_minutes", NULL));
     EXPECT_OK(with(POLICY, "conversions", NULL));
@@ -662,11 +663,12 @@ static void test_nip(void)
 static void test_nip_rules(void)
 {
     EXPECT_FAIL(with(POLICY, "nip", "\"199005152015031001\""),
-                "field 'nip' is not allowed in a 'policy_set' event");
+                "field 'nip' is not allowed in an event of type 'policy_set'");
     EXPECT_FAIL(with(KEYREG, "nip", "\"199005152015031001\""),
-                "field 'nip' is not allowed in a 'key_registered' event");
+                "field 'nip' is not allowed in an event of type 'key_registered'");
     EXPECT_FAIL(with(ACTIVITY, "nip", "\"199005152015031001\""), "is not allowed");
-    EXPECT_FAIL(with(EMPREG, "nip", NULL), "field 'nip' is required for a 'employee_registered'");
+    EXPECT_FAIL(with(EMPREG, "nip", NULL),
+                "field 'nip' is required for an event of type 'employee_registered'");
     EXPECT_FAIL(with(PLAN, "nip", NULL), "field 'nip' is required");
     /* optional for plan_approved and revoked */
     EXPECT_OK(load("{\"type\":\"revoked\",\"issued_at_ms\":1742457600000,\"target_event_id\":"
@@ -953,7 +955,7 @@ static void test_validate_unpacked(void)
     REQUIRE(ev != NULL);
     ev->nip = strdup("199005152015031001");
     CHECK_EQ(jpl_event_validate(ev, NOW_MS, &e), JPL_ERR_BAD_INPUT);
-    CHECK(strstr(e.msg, "field 'nip' is not allowed in a 'policy_set' event") != NULL);
+    CHECK(strstr(e.msg, "field 'nip' is not allowed in an event of type 'policy_set'") != NULL);
     jpl_event_free(ev);
 }
 
