@@ -1540,6 +1540,19 @@ jpl_err jpl_event_from_json(const json_t *obj, uint64_t now_ms, Jpl__Event **eve
     return JPL_OK;
 }
 
+/* jansson's syntax error, with its position as a reader counts it (the column alone for a
+ * one-line text) and its words where they name a jansson flag. */
+static jpl_err json_syntax_error(const json_error_t *jerr, jpl_error *e)
+{
+    const char *why = strstr(jerr->text, "JSON_ALLOW_NUL") != NULL
+                          ? "\\u0000 (a NUL character) is not allowed in a string"
+                          : jerr->text;
+    if (jerr->line <= 1)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "not JSON at column %d: %s", jerr->column, why);
+    return jpl_fail(e, JPL_ERR_BAD_INPUT, "not JSON at line %d, column %d: %s", jerr->line,
+                    jerr->column, why);
+}
+
 jpl_err jpl_event_from_json_text(const char *text, size_t len, uint64_t now_ms,
                                  Jpl__Event **event_out, jpl_error *e)
 {
@@ -1548,11 +1561,12 @@ jpl_err jpl_event_from_json_text(const char *text, size_t len, uint64_t now_ms,
     if (len > JPL_EVENT_JSON_MAX)
         return jpl_fail(e, JPL_ERR_TOO_LARGE, "event JSON is %zu bytes, more than %u", len,
                         JPL_EVENT_JSON_MAX);
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--; /* a line's own end: positions then read as on the line */
     json_error_t jerr;
     json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (obj == NULL)
-        return jpl_fail(e, JPL_ERR_BAD_INPUT, "JSON line %d column %d: %s", jerr.line, jerr.column,
-                        jerr.text);
+        return json_syntax_error(&jerr, e);
     jpl_err rc = jpl_event_from_json(obj, now_ms, event_out, e);
     json_decref(obj);
     return rc;
