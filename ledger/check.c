@@ -281,82 +281,77 @@ static void free_slots(slot *slots, size_t n)
     }
 }
 
-/* Reads up to CHUNK entries from seq through the source into slots; *n_out counts what was
- * read, also on failure (for freeing). */
-static jpl_err read_chunk(jpl_check *ck, jpl_check_raw *raw, uint64_t seq, uint64_t to, slot *slots,
-                          size_t *n_out, jpl_error *e)
+/* One chunk of entries: those read, and the failure that stopped the reading, if any. */
+typedef struct {
+    slot *slots;
+    size_t n;
+    jpl_err rc;
+    jpl_error err;
+} chunk;
+
+/* Reads up to CHUNK entries from seq through the source into c and starts checking their
+ * signatures in the background. */
+static void load_chunk(jpl_check *ck, jpl_check_raw *raw, chunk *c, uint64_t seq, uint64_t to,
+                       checks *bg)
 {
     size_t n = 0;
-    jpl_err rc = ck->ops->read(ck->ctx, seq, to, raw, CHUNK, &n, e);
+    c->rc = ck->ops->read(ck->ctx, seq, to, raw, CHUNK, &n, &c->err);
+    if (c->rc == JPL_OK && n == 0) /* a source must make progress */
+        c->rc = jpl_fail(&c->err, JPL_ERR_INTERNAL, "seq %llu: the source read nothing",
+                         (unsigned long long)seq);
     for (size_t i = 0; i < n; i++) {
-        slots[i].bytes = raw[i].bytes;
-        slots[i].len = raw[i].len;
+        c->slots[i].bytes = raw[i].bytes;
+        c->slots[i].len = raw[i].len;
     }
-    *n_out = n;
-    if (rc == JPL_OK && n == 0 && seq < to) /* a source must make progress */
-        rc = jpl_fail(e, JPL_ERR_INTERNAL, "seq %llu: the source read nothing",
-                      (unsigned long long)seq);
-    return rc;
+    c->n = n;
+    start_checks(bg, c->slots, n, ck->threads);
 }
 
 /* Checks entries [ck->seq, to) chunk by chunk: the signatures of the next chunk are checked in
- * the background while this thread runs the in-order checks of the current one. A read failure
- * of the next chunk is reported after the current one is checked, so the first bad seq is still
- * the one named. */
+ * the background while this thread runs the in-order checks of the current one. The entries
+ * read before a read failure are checked before it is reported, so the first bad seq is the one
+ * named. */
 jpl_err jpl_check_entries(jpl_check *ck, uint64_t to, jpl_verify_progress_fn progress, void *pctx,
                           jpl_error *e)
 {
-    jpl_verify_report *rep = ck->rep;
-    slot *cur = calloc(CHUNK, sizeof *cur), *next = calloc(CHUNK, sizeof *next);
+    chunk a = {.slots = calloc(CHUNK, sizeof(slot))}, b = {.slots = calloc(CHUNK, sizeof(slot))};
+    chunk *cur = &a, *next = &b;
     jpl_check_raw *raw = calloc(CHUNK, sizeof *raw);
-    jpl_err rc = (cur && next && raw) ? JPL_OK : jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
+    jpl_err rc =
+        (a.slots && b.slots && raw) ? JPL_OK : jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     checks bg = {.n = 0};
-    size_t n_cur = 0, n_next = 0;
     uint64_t read_seq = ck->seq; /* next seq to read */
     if (rc == JPL_OK && read_seq < to) {
-        rc = read_chunk(ck, raw, read_seq, to, cur, &n_cur, e);
-        if (rc != JPL_OK)
-            fail_at(ck, read_seq + n_cur, rc, "", NULL);
-        else
-            start_checks(&bg, cur, n_cur, ck->threads);
-        read_seq += n_cur;
+        load_chunk(ck, raw, cur, read_seq, to, &bg);
+        read_seq += cur->n;
     }
     while (rc == JPL_OK && ck->seq < to) {
         join_checks(&bg);
-        uint64_t read_bad = 0;
-        jpl_error read_err = {0};
-        jpl_err read_rc = JPL_OK;
-        if (read_seq < to) {
-            read_rc = read_chunk(ck, raw, read_seq, to, next, &n_next, &read_err);
-            read_bad = read_seq + n_next;
-            read_seq += n_next;
+        if (cur->rc == JPL_OK && read_seq < to) {
+            load_chunk(ck, raw, next, read_seq, to, &bg);
+            read_seq += next->n;
         }
-        if (read_rc == JPL_OK)
-            start_checks(&bg, next, n_next, ck->threads);
-        for (size_t i = 0; rc == JPL_OK && i < n_cur; i++, ck->seq++)
-            rc = check_in_order(ck, &cur[i], e);
-        if (rc == JPL_OK && read_rc != JPL_OK) {
-            rc = read_rc;
-            ck->seq = read_bad;
-            fail_at(ck, read_bad, rc, "", NULL);
+        for (size_t i = 0; rc == JPL_OK && i < cur->n; i++, ck->seq++)
+            rc = check_in_order(ck, &cur->slots[i], e);
+        if (rc == JPL_OK && cur->rc != JPL_OK) {
+            rc = fail_at(ck, ck->seq, cur->rc, "", NULL);
             if (e != NULL)
-                *e = read_err;
+                *e = cur->err;
         }
-        free_slots(cur, n_cur);
-        slot *t = cur;
+        free_slots(cur->slots, cur->n);
+        cur->n = 0;
+        chunk *t = cur;
         cur = next;
         next = t;
-        n_cur = n_next;
-        n_next = 0;
-        rep->entries = ck->seq;
+        ck->rep->entries = ck->seq;
         if (progress)
             progress(pctx, ck->seq, to);
     }
     join_checks(&bg);
-    free_slots(cur, n_cur);
-    free_slots(next, n_next);
-    free(cur);
-    free(next);
+    free_slots(a.slots, a.n);
+    free_slots(b.slots, b.n);
+    free(a.slots);
+    free(b.slots);
     free(raw);
     return rc;
 }
