@@ -517,6 +517,7 @@ static jpl_err expect_record(reader *r, int want, uint8_t **payload_out, size_t 
     jpl_err rc = next_record(r, &type, payload_out, len_out, e);
     if (rc == JPL_OK && type != want) {
         free(*payload_out);
+        *payload_out = NULL;
         rc = jpl_fail(e, JPL_ERR_CORRUPT, "byte %llu: %s record where the %s record belongs",
                       (unsigned long long)at, record_name(type), record_name(want));
     }
