@@ -14,19 +14,21 @@
  *     0x05 end           u64 N
  *   nothing after the end record.
  *
- * For example a bundle of a 12-entry log starts
- *   4a504c4558505254 00000001                      "JPLEXPRT", version 1
- *   01 00000012 6a706c65646765722e6c6f63616c2f6c6f67   origin "jpledger.local/log"
- *   02 00000048 6a706c...                           log key (72 bytes)
- *   03 000000a1 6a706c...                           checkpoint note
- *   04 000000b5 0800 10...                          entry 0 (the LogEntry of seq 0)
- * and ends with `05 00000008 000000000000000c`.
+ * For example, the 1053-byte bundle of a 4-entry log (init, one key registered, two events):
+ *   offset    0  4a504c4558505254 00000001          "JPLEXPRT", version 1
+ *            12  01 00000012 6a706c6564676572...    origin "jpledger.local/log" (18 bytes)
+ *            35  02 00000048 6a706c6564676572...    log key "jpledger.local/log+74d32ddb+Ae..."
+ *           112  03 000000b7 6a706c6564676572...    checkpoint note "jpledger.local/log\n4\n..."
+ *           300  04 000000b8 08 00 10 92eb96...     entry 0 (LogEntry: seq 0, recorded_at, ...)
+ *           489  04 000000bd 08 01 10 d1eb96...     entry 1
+ *           683  04 ...  862  04 ...                entries 2 and 3
+ *          1040  05 00000008 0000000000000004      end: 4 entries
  *
  * Types 0x80-0xff are ancillary: readers skip those they do not know, and nothing in them is
  * trusted (a later version may add, say, an index). Any other unknown type is refused: it may
  * change the meaning of what follows, and needs a reader that knows it. Nothing in a bundle needs
- * its own checksum: the checkpoint is signed, the entries are committed to by its root, the key
- * and origin must match the key the auditor brings.
+ * its own checksum: the checkpoint is signed, the entries are committed to by its root, the log
+ * key must be the one the auditor brings and the checkpoint must name the origin.
  */
 #include "jpl/bundle.h"
 
@@ -34,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
