@@ -37,6 +37,13 @@ void cli_progress_end(void);
 /* Prints a usage error for cmd ("WHAT (see 'jpledger CMD --help')") and returns JPL_ERR_USAGE. */
 int cli_usage_error(const char *cmd, const char *what);
 
+/* Runs getopt_long over argv from the start, options only before the first operand ("+"):
+ *   CLI_GETOPT_LOOP(argc, argv, opts, c) { switch (c) ... } */
+#define CLI_GETOPT_LOOP(argc, argv, longopts, c)                                                   \
+    opterr = 0;                                                                                    \
+    optind = 1;                                                                                    \
+    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1)
+
 /* The usage error for getopt_long's '?' over args (the array getopt ran over): names the
  * unknown option or the option missing its value, args[optind - 1]. */
 int cli_bad_option(const char *cmd, char **args);

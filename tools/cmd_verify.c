@@ -120,9 +120,8 @@ int cmd_verify(int argc, char **argv)
     uint64_t threads = 0;
     bool json = false;
     int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    CLI_GETOPT_LOOP(argc, argv, opts, c)
+    {
         switch (c) {
         case OPT_DATA:
             data = optarg;
@@ -214,9 +213,8 @@ int cmd_export(int argc, char **argv)
     bool force = false, json = false;
     cli_remote remote = {0};
     int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    CLI_GETOPT_LOOP(argc, argv, opts, c)
+    {
         if (cli_remote_opt(c, &remote))
             continue;
         switch (c) {
@@ -237,7 +235,7 @@ int cmd_export(int argc, char **argv)
             json = true;
             break;
         default:
-            return cli_usage_error("export", "unknown option or missing value");
+            return cli_bad_option("export", argv);
         }
     }
     if (optind < argc)

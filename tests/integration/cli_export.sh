@@ -8,19 +8,7 @@
 # revoked key, ...) are built and checked in tests/unit/test_bundle.c.
 set -u
 BIN=$1; WORK=$2
-rm -rf "$WORK"; mkdir -p "$WORK"
-fails=0; passes=0
-ok() { passes=$((passes+1)); }
-bad() { echo "FAIL: $*"; fails=$((fails+1)); }
-check() { # check DESC WANT_EXIT CMD...
-  local desc=$1 want=$2; shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"; local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else
-    bad "$desc: exit $got, want $want"; sed 's/^/  /' "$WORK/err" "$WORK/out" | head -5; fi
-}
-contains() { # contains DESC FILE PATTERN
-  if grep -q -- "$3" "$2"; then ok; else bad "$1: no '$3' in $2"; sed 's/^/  /' "$2" | head -5; fi
-}
+. "$(dirname "$0")/lib.sh"
 json_field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" "$1"; }
 # entry FILE SEQ: "OFFSET LENGTH" of entry SEQ's record (records: origin, key, checkpoint, entries)
 entry() {

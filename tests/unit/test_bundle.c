@@ -9,6 +9,7 @@
  * refuses an existing file, and a failed export leaves nothing behind.
  */
 #include "test.h"
+#include "test_events.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -61,50 +62,23 @@ typedef struct {
 
 static world W;
 
-static jpl_err sign(const jpl_note_signer *k, const char *json, uint8_t **env, size_t *len)
-{
-    Jpl__Event *ev = NULL;
-    jpl_error e = {0};
-    jpl_err rc = jpl_event_from_json_text(json, strlen(json), jpl_now_ms(), &ev, &e);
-    if (rc == JPL_OK)
-        rc = jpl_event_seal(ev, k->pk, k->sk, env, len, &e);
-    if (rc != JPL_OK)
-        fprintf(stderr, "sign: %s: %s\n", json, e.msg);
-    jpl_event_free(ev);
-    return rc;
-}
-
 static bool add(jpl_ledger *l, const jpl_note_signer *k, const char *json)
 {
-    uint8_t *env = NULL;
-    size_t len = 0;
-    jpl_error e = {0};
-    jpl_append_result res;
-    jpl_err rc = sign(k, json, &env, &len);
-    if (rc == JPL_OK) {
-        jpl_bytes raw = {env, len};
-        rc = jpl_ledger_append(l, &raw, 1, &res, &e);
-        if (rc != JPL_OK)
-            fprintf(stderr, "append: %s: %s\n", json, e.msg);
-    }
-    free(env);
-    return rc == JPL_OK;
+    return jpl_test_append(l, k, json, NULL) == JPL_OK;
 }
 
-static bool add_key(jpl_ledger *l, const jpl_note_signer *k, const char *role, bool revoke)
+static bool add_key(jpl_ledger *l, const jpl_note_signer *k, const char *role)
 {
-    char json[512], b64[64];
+    return jpl_test_register_key(l, &W.admin, k, role) == JPL_OK;
+}
+
+static bool revoke_key(jpl_ledger *l, const jpl_note_signer *k)
+{
+    char json[256], b64[64];
     if (!jpl_base64_encode(b64, sizeof b64, k->pk, 32))
         return false;
-    if (revoke)
-        snprintf(json, sizeof json,
-                 "{\"type\":\"key_revoked\",\"public_key\":\"%s\",\"reason\":\"contract ended\"}",
-                 b64);
-    else
-        snprintf(json, sizeof json,
-                 "{\"type\":\"key_registered\",\"public_key\":\"%s\",\"name\":\"%s\",\"role\":"
-                 "\"%s\"}",
-                 b64, k->name, role);
+    snprintf(json, sizeof json,
+             "{\"type\":\"key_revoked\",\"public_key\":\"%s\",\"reason\":\"contract ended\"}", b64);
     return add(l, &W.admin, json);
 }
 
@@ -138,36 +112,33 @@ static bool fill(jpl_ledger *l)
         {&W.verifier,
          "{\"type\":\"revoked\",\"target_event_id\":\"" ID_REC "\",\"reason\":\"wrong year\"}"},
     };
-    bool ok = add_key(l, &W.hr, "hr", false) && add_key(l, &W.lms, "lms", false) &&
-              add_key(l, &W.verifier, "verifier", false) &&
-              add_key(l, &W.supervisor, "supervisor", false);
+    bool ok = add_key(l, &W.hr, "hr") && add_key(l, &W.lms, "lms") &&
+              add_key(l, &W.verifier, "verifier") && add_key(l, &W.supervisor, "supervisor");
     for (size_t i = 0; ok && i < sizeof events / sizeof events[0]; i++)
         ok = add(l, events[i].k, events[i].json);
     W.lms_revoked_at = jpl_ledger_size(l);
-    return ok && add_key(l, &W.lms, "lms", true);
+    return ok && revoke_key(l, &W.lms);
 }
 
 static bool build_world(void)
 {
-    snprintf(W.tmp, sizeof W.tmp, "%s", jpl_test_tmpdir("bundle"));
-    snprintf(W.dir, sizeof W.dir, "%s/ledger", W.tmp);
-    snprintf(W.path, sizeof W.path, "%s/ledger.jplx", W.tmp);
     jpl_init_result res;
     jpl_error e = {0};
+    jpl_ledger *l = NULL;
+    if (!jpl_test_ledger_new("bundle", W.dir, sizeof W.dir, &W.admin, &res, &l))
+        return false;
+    snprintf(W.tmp, sizeof W.tmp, "%.4000s", W.dir);
+    *strrchr(W.tmp, '/') = '\0'; /* the scratch directory around the ledger */
+    snprintf(W.path, sizeof W.path, "%s/ledger.jplx", W.tmp);
     char p[4300];
     snprintf(p, sizeof p, "%s/log.key", W.dir);
-    bool ok = jpl_ledger_init(W.dir, NULL, &res, &e) == JPL_OK &&
-              jpl_keyfile_read_signer(res.admin_key_path, &W.admin, &e) == JPL_OK &&
-              jpl_keyfile_read_signer(p, &W.log, &e) == JPL_OK &&
+    bool ok = jpl_keyfile_read_signer(p, &W.log, &e) == JPL_OK &&
               jpl_note_verifier_parse(res.log_vkey, strlen(res.log_vkey), &W.vk, &e) == JPL_OK &&
               jpl_note_keygen("hr", &W.hr, NULL) == JPL_OK &&
               jpl_note_keygen("lms", &W.lms, NULL) == JPL_OK &&
               jpl_note_keygen("verifier", &W.verifier, NULL) == JPL_OK &&
-              jpl_note_keygen("supervisor", &W.supervisor, NULL) == JPL_OK;
-    jpl_ledger *l = NULL;
-    ok = ok && jpl_ledger_open(W.dir, true, &l, &e) == JPL_OK && fill(l);
-    if (l != NULL)
-        W.size = jpl_ledger_size(l);
+              jpl_note_keygen("supervisor", &W.supervisor, NULL) == JPL_OK && fill(l);
+    W.size = jpl_ledger_size(l);
     jpl_ledger_close(l);
     jpl_export_report rep;
     ok = ok && jpl_ledger_open(W.dir, false, &l, &e) == JPL_OK &&
@@ -496,7 +467,7 @@ static buf craft_entry(uint64_t seq, const jpl_note_signer *k, const char *json)
     uint8_t *env = NULL;
     size_t elen = 0;
     Jpl__SignedEnvelope *m = NULL;
-    if (sign(k, json, &env, &elen) == JPL_OK &&
+    if (jpl_test_seal(k, json, &env, &elen) == JPL_OK &&
         jpl_codec_envelope_decode(env, elen, &m, NULL) == JPL_OK) {
         Jpl__LogEntry le = JPL__LOG_ENTRY__INIT;
         le.seq = seq;
