@@ -4,8 +4,9 @@
 # nothing but the log key; an older checkpoint (--size); an existing file refused unless
 # --force; damaged bundles (a flipped byte in an entry past the first chunk, in the checkpoint,
 # truncation, trailing bytes, entries beyond the checkpoint, another key, a missing file) each
-# fail with their exit code and position. Bundles forged with the log key (an entry signed by a
-# revoked key, ...) are built and checked in tests/unit/test_bundle.c.
+# fail with their exit code and position; a cosigned checkpoint exports with its cosignature.
+# Bundles forged with the log key (an entry signed by a revoked key, ...) are built and checked
+# in tests/unit/test_bundle.c.
 set -u
 BIN=$1; WORK=$2
 . "$(dirname "$0")/lib.sh"
@@ -136,6 +137,11 @@ contains "one more entry" "$WORK/out" "\"size\":$((N + 1)),"
 check "export --data beside the server" 0 "$BIN" export --data "$L" --out "$WORK/l2.jplx"
 cmp -s "$WORK/l2.jplx" "$WORK/r2.jplx" && ok || bad "local and remote exports of the same log differ"
 check "verify the server's bundle" 0 "$BIN" verify --export "$WORK/r2.jplx" --log-key "$K"
+# a cosigned checkpoint travels with its cosignature and still verifies with the log key alone
+check "an auditor cosigns the checkpoint" 0 "$BIN" checkpoint --cosign --url "$REP" --key "$WORK/auditor.key" --log-key "$K"
+check "export the cosigned checkpoint" 0 "$BIN" export --url "$REP" --auth-key "$WORK/auditor.key" --out "$WORK/cosigned.jplx"
+grep -aq "^— auditor.example " "$WORK/cosigned.jplx" && ok || bad "the bundle's checkpoint lacks the cosignature"
+check "verify the cosigned bundle" 0 "$BIN" verify --export "$WORK/cosigned.jplx" --log-key "$K"
 kill "$SERVER"; wait "$SERVER" 2>/dev/null
 
 echo "cli_export: $passes passed, $fails failed"
