@@ -273,10 +273,11 @@ static jpl_err do_read_log(call *c, const Jpl__ReadLogRequest *r, jpl_error *e)
     return JPL_OK;
 }
 
-static jpl_err do_checkpoint(call *c, jpl_error *e)
+static jpl_err do_checkpoint(call *c, const Jpl__CheckpointRequest *r, jpl_error *e)
 {
     char *note = NULL;
-    jpl_err rc = jpl_ledger_checkpoint(c->s->ledger, &note, e);
+    jpl_err rc = r->has_tree_size ? jpl_ledger_checkpoint_at(c->s->ledger, r->tree_size, &note, e)
+                                  : jpl_ledger_checkpoint(c->s->ledger, &note, e);
     if (rc != JPL_OK)
         return rc;
     Jpl__CheckpointResponse *out = arena_alloc(c->a, sizeof *out);
@@ -575,7 +576,7 @@ static jpl_err dispatch(call *c, const Jpl__Request *req, jpl_error *e)
     case JPL__REQUEST__OP_READ_LOG:
         return do_read_log(c, req->read_log, e);
     case JPL__REQUEST__OP_CHECKPOINT:
-        return do_checkpoint(c, e);
+        return do_checkpoint(c, req->checkpoint, e);
     case JPL__REQUEST__OP_INCLUSION:
         return do_inclusion(c, req->inclusion, e);
     case JPL__REQUEST__OP_CONSISTENCY:

@@ -24,6 +24,16 @@ void jpl_sha256(uint8_t out[JPL_SHA256_LEN], const void *data, size_t len)
     crypto_hash_sha256(out, data, len);
 }
 
+uint64_t jpl_siphash(const uint8_t key[JPL_SIPHASH_KEY_LEN], const void *data, size_t len)
+{
+    uint8_t out[crypto_shorthash_siphash24_BYTES];
+    crypto_shorthash_siphash24(out, data, len, key);
+    uint64_t h = 0;
+    for (size_t i = 0; i < sizeof out; i++)
+        h = h << 8 | out[i];
+    return h;
+}
+
 bool jpl_ed25519_from_seed(const uint8_t seed[JPL_ED25519_SEED_LEN],
                            uint8_t pk_out[JPL_ED25519_PK_LEN], uint8_t sk_out[JPL_ED25519_SK_LEN])
 {

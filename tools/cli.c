@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "jpl/client.h"
 #include "jpl/crypto.h"
@@ -61,6 +62,20 @@ json_t *cli_json_hex(const uint8_t *data, size_t len)
     json_t *s = json_string(hex);
     free(hex);
     return s;
+}
+
+void cli_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "\r%s: %llu/%llu entries (%.0f%%)", (const char *)ctx,
+                (unsigned long long)done, (unsigned long long)total,
+                total ? 100.0 * (double)done / (double)total : 100.0);
+}
+
+void cli_progress_end(void)
+{
+    if (isatty(STDERR_FILENO))
+        fputc('\n', stderr);
 }
 
 int cli_usage_error(const char *cmd, const char *what)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "commands.h"
+#include "jpl/bundle.h"
 #include "jpl/codec.h"
 #include "jpl/err.h"
 #include "jpl/ledger.h"
@@ -28,8 +29,20 @@ void cli_print_json(json_t *obj);
 /* Prints a lowercase hex string of data. */
 json_t *cli_json_hex(const uint8_t *data, size_t len);
 
+/* Progress of a long command on stderr when it is a terminal: "LABEL: done/total entries (P%)"
+ * on one line (ctx is the label, a const char *); cli_progress_end ends the line. */
+void cli_progress(void *ctx, uint64_t done, uint64_t total);
+void cli_progress_end(void);
+
 /* Prints a usage error for cmd ("WHAT (see 'jpledger CMD --help')") and returns JPL_ERR_USAGE. */
 int cli_usage_error(const char *cmd, const char *what);
+
+/* Runs getopt_long over argv from the start, options only before the first operand ("+"):
+ *   CLI_GETOPT_LOOP(argc, argv, opts, c) { switch (c) ... } */
+#define CLI_GETOPT_LOOP(argc, argv, longopts, c)                                                   \
+    opterr = 0;                                                                                    \
+    optind = 1;                                                                                    \
+    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1)
 
 /* The usage error for getopt_long's '?' over args (the array getopt ran over): names the
  * unknown option or the option missing its value, args[optind - 1]. */
@@ -92,11 +105,12 @@ int cli_append_event(const char *cmd, jpl_ledger *l, struct jpl_client *client,
 /* One exchange with the server; prints the error and returns its code (tools/cmd_remote.c).
  * *resp (free with jpl_codec_response_free) is set whenever a response arrived. */
 int cli_call(const char *cmd, struct jpl_client *c, const Jpl__Request *req, Jpl__Response **resp);
-/* The server's status, latest checkpoint, or consistency proof between sizes m and n into
+/* The server's status, checkpoint of tree size `size` (0: the latest), or consistency proof
+ * between sizes m and n into
  * *resp (caller frees; its result is of the asked-for kind); print the error and return its
  * code. */
 int cli_get_status(const char *cmd, struct jpl_client *c, Jpl__Response **resp);
-int cli_get_checkpoint(const char *cmd, struct jpl_client *c, Jpl__Response **resp);
+int cli_get_checkpoint(const char *cmd, struct jpl_client *c, uint64_t size, Jpl__Response **resp);
 int cli_get_consistency(const char *cmd, struct jpl_client *c, uint64_t m, uint64_t n,
                         Jpl__Response **resp);
 
@@ -116,5 +130,10 @@ int remote_checkpoint(const cli_remote *r);
 int remote_prove_inclusion(const cli_remote *r, uint64_t seq, bool has_size, uint64_t size,
                            bool json);
 int remote_prove_consistency(const cli_remote *r, uint64_t m, uint64_t n, bool json);
+/* Writes an export bundle of the server's log up to its checkpoint of size `size` (0: the
+ * latest) to path through read_log pages (jpl_bundle_* of jpl/bundle.h); prints errors itself
+ * and returns the exit code, filling *rep on success. */
+int remote_export(const cli_remote *r, uint64_t size, const char *path, bool force,
+                  jpl_export_report *rep);
 
 #endif

@@ -65,7 +65,7 @@ static jpl_err open_checkpoint(const auditor *a, const char *note, size_t len, j
 static int fetch_latest(auditor *a, char **note_out, jpl_checkpoint *cp, jpl_note_result *r)
 {
     Jpl__Response *resp = NULL;
-    int ret = cli_get_checkpoint(CMD, a->c, &resp);
+    int ret = cli_get_checkpoint(CMD, a->c, 0, &resp);
     char *note = ret == JPL_OK ? strdup(resp->checkpoint->note) : NULL;
     jpl_codec_response_free(resp);
     if (ret == JPL_OK && note == NULL)

@@ -40,12 +40,6 @@ enum {
     OPT_STATE
 };
 
-/* Runs getopt_long over argv; returns JPL_OK or a usage error for unknown/missing options. */
-#define GETOPT_LOOP(cmd, argc, argv, longopts, c)                                                  \
-    opterr = 0;                                                                                    \
-    optind = 1;                                                                                    \
-    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1)
-
 static int report(const char *cmd, jpl_err rc, const jpl_error *e)
 {
     return cli_fail(cmd, rc, "%s", e->msg);
@@ -74,7 +68,7 @@ int cmd_init(int argc, char **argv)
     jpl_init_opts io = {0};
     bool json = false;
     int c;
-    GETOPT_LOOP("init", argc, argv, opts, c)
+    CLI_GETOPT_LOOP(argc, argv, opts, c)
     {
         switch (c) {
         case OPT_DATA:
@@ -130,7 +124,7 @@ int cmd_keygen(int argc, char **argv)
     const char *name = NULL, *out = NULL;
     bool json = false;
     int c;
-    GETOPT_LOOP("keygen", argc, argv, opts, c)
+    CLI_GETOPT_LOOP(argc, argv, opts, c)
     {
         switch (c) {
         case OPT_NAME:
@@ -329,7 +323,7 @@ int cmd_append(int argc, char **argv)
     cli_remote remote = {0};
     memset(&a, 0, sizeof a);
     int c;
-    GETOPT_LOOP("append", argc, argv, opts, c)
+    CLI_GETOPT_LOOP(argc, argv, opts, c)
     {
         if (cli_remote_opt(c, &remote))
             continue;
@@ -463,7 +457,7 @@ int cmd_read(int argc, char **argv)
     bool json = false;
     cli_remote remote = {0};
     int c;
-    GETOPT_LOOP("read", argc, argv, opts, c)
+    CLI_GETOPT_LOOP(argc, argv, opts, c)
     {
         if (cli_remote_opt(c, &remote))
             continue;
@@ -532,7 +526,7 @@ int cmd_checkpoint(int argc, char **argv)
     bool cosign = false, json = false;
     cli_remote remote = {0};
     int c;
-    GETOPT_LOOP("checkpoint", argc, argv, opts, c)
+    CLI_GETOPT_LOOP(argc, argv, opts, c)
     {
         if (cli_remote_opt(c, &remote))
             continue;
@@ -699,7 +693,7 @@ int cmd_prove(int argc, char **argv)
     bool has_seq = false, has_size = false, has_from = false, has_to = false, json = false;
     cli_remote remote = {0};
     int c;
-    GETOPT_LOOP("prove", argc - 1, argv + 1, opts, c)
+    CLI_GETOPT_LOOP(argc - 1, argv + 1, opts, c)
     {
         uint64_t *dst = NULL;
         bool *flag = NULL;

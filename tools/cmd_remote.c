@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -72,9 +73,11 @@ int remote_read(const cli_remote *r, uint64_t from, uint64_t count, bool json)
     return ret;
 }
 
-int cli_get_checkpoint(const char *cmd, jpl_client *c, Jpl__Response **resp)
+int cli_get_checkpoint(const char *cmd, jpl_client *c, uint64_t size, Jpl__Response **resp)
 {
     Jpl__CheckpointRequest cr = JPL__CHECKPOINT_REQUEST__INIT;
+    cr.has_tree_size = size > 0;
+    cr.tree_size = size;
     Jpl__Request req = JPL__REQUEST__INIT;
     req.op_case = JPL__REQUEST__OP_CHECKPOINT;
     req.checkpoint = &cr;
@@ -90,11 +93,84 @@ int remote_checkpoint(const cli_remote *r)
     int ret = cli_connect("checkpoint", r, &c);
     Jpl__Response *resp = NULL;
     if (ret == JPL_OK)
-        ret = cli_get_checkpoint("checkpoint", c, &resp);
+        ret = cli_get_checkpoint("checkpoint", c, 0, &resp);
     if (ret == JPL_OK)
         fputs(resp->checkpoint->note, stdout);
     jpl_codec_response_free(resp);
     jpl_client_close(c);
+    return ret;
+}
+
+/* Entries [0, size) of the server's log, page by page, into w. */
+static int export_pages(jpl_client *c, jpl_bundle_writer *w, uint64_t size)
+{
+    int ret = JPL_OK;
+    for (uint64_t from = 0; ret == JPL_OK && from < size;) {
+        Jpl__Response *resp = NULL;
+        uint64_t want = size - from < 1000 ? size - from : 1000;
+        ret = read_page("export", c, from, (uint32_t)want, &resp);
+        size_t n = ret == JPL_OK ? resp->read_log->n_entries : 0;
+        if (ret == JPL_OK && n == 0)
+            ret = cli_fail("export", JPL_ERR_BAD_INPUT,
+                           "the server's log ends at %llu, before the checkpoint's size %llu",
+                           (unsigned long long)from, (unsigned long long)size);
+        for (size_t i = 0; ret == JPL_OK && i < n && from < size; i++, from++) {
+            jpl_error e = {0};
+            jpl_err rc = jpl_bundle_put_entry(w, resp->read_log->entries[i].data,
+                                              resp->read_log->entries[i].len, &e);
+            if (rc != JPL_OK)
+                ret = cli_fail("export", rc, "%s", e.msg);
+        }
+        jpl_codec_response_free(resp);
+        cli_progress("export", from, size);
+    }
+    return ret;
+}
+
+int remote_export(const cli_remote *r, uint64_t size, const char *path, bool force,
+                  jpl_export_report *rep)
+{
+    jpl_client *c = NULL;
+    Jpl__Response *st = NULL, *cp = NULL;
+    jpl_bundle_writer *w = NULL;
+    jpl_export_report out = {0};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int ret = cli_connect("export", r, &c);
+    if (ret == JPL_OK)
+        ret = cli_get_status("export", c, &st);
+    if (ret == JPL_OK)
+        ret = cli_get_checkpoint("export", c, size, &cp);
+    if (ret == JPL_OK) {
+        jpl_error e = {0};
+        const char *note = cp->checkpoint->note;
+        jpl_err rc = jpl_bundle_create(path, force, st->status->origin, st->status->log_vkey, note,
+                                       strlen(note), &w, &e);
+        if (rc != JPL_OK)
+            ret = cli_fail("export", rc, "%s", e.msg);
+    }
+    if (ret == JPL_OK) {
+        const jpl_checkpoint *k = jpl_bundle_writer_checkpoint(w);
+        out.size = k->size;
+        memcpy(out.root, k->root, sizeof out.root);
+        ret = export_pages(c, w, k->size);
+        cli_progress_end();
+    }
+    if (ret == JPL_OK) {
+        jpl_error e = {0};
+        jpl_err rc = jpl_bundle_commit(w, &out.bytes, &e);
+        w = NULL;
+        if (rc != JPL_OK)
+            ret = cli_fail("export", rc, "%s", e.msg);
+    }
+    jpl_bundle_abort(w);
+    jpl_codec_response_free(st);
+    jpl_codec_response_free(cp);
+    jpl_client_close(c);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    out.seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (ret == JPL_OK)
+        *rep = out;
     return ret;
 }
 

@@ -17,6 +17,7 @@ int cmd_read(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_prove(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
@@ -141,12 +142,27 @@ static const jpl_command COMMANDS[] = {
      "  hashes in lowercase hex, paths in RFC 9162 order; --size defaults to the log "
      "size\n" DATA_OPT REMOTE_OPT JSON_OPT,
      cmd_prove},
-    {"export", "export the log for offline verification", "usage: jpledger export ...\n", NULL},
+    {"export", "write the log to one file for offline verification",
+     "usage: jpledger export --out FILE [--data DIR | --url URL] [--size N] [--force] [--json]\n"
+     "  writes a bundle (docs/FORMAT.md): the origin, the log's verifier key, the latest signed\n"
+     "  checkpoint (of size N) and entries 0..N-1 verbatim; later entries are left out.\n"
+     "  Check it with `jpledger verify --export FILE --log-key VKEY`.\n"
+     "  --size N   an older checkpoint (one is kept at the size of every committed group)\n"
+     "  --force    replace FILE if it exists (otherwise exit 17)\n"
+     "  FILE is written under a temporary name, fsynced and renamed (mode 0600: it holds\n"
+     "  personal data); a failed export leaves nothing. Through --url the server must let the\n"
+     "  connection read the log (--auth-key of an auditor, hr or admin key)\n" DATA_OPT REMOTE_OPT
+         JSON_OPT,
+     cmd_export},
     {"verify", "verify every entry, signature and checkpoint",
      "usage: jpledger verify [--data DIR] [--log-key VKEY|FILE] [--threads N] [--json]\n"
+     "       jpledger verify --export FILE --log-key VKEY|FILE [--threads N] [--json]\n"
      "  checks every entry, signature, key, Merkle node and checkpoint; names the first bad\n"
      "  seq. Then every auditor cosignature; lists the auditors that cosigned the latest\n"
-     "  checkpoint. --log-key defaults to DIR/log.vkey; give the key you trust\n" DATA_OPT JSON_OPT,
+     "  checkpoint. --log-key (or --key) defaults to DIR/log.vkey; give the key you trust.\n"
+     "  --export FILE checks a bundle written by `jpledger export` with nothing but the key:\n"
+     "  every entry's signature, key and role at its position, unique ids, the Merkle root\n"
+     "  against the signed checkpoint; --log-key is required then\n" DATA_OPT JSON_OPT,
      cmd_verify},
     {"replay", "rebuild projections from seq 0",
      "usage: jpledger replay [--projection balances|units|trail] [--check] [--data DIR] [--json]\n"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A short tour of the ledger on the example events in docs/examples: creates a ledger, registers
-# an HR, an LMS and a verifier key, appends their events, then proves and verifies the history.
+# an HR, an LMS and a verifier key, appends their events, then proves and verifies the history,
+# and exports it for an auditor who verifies the file offline.
 #   tools/walkthrough.sh [JPLEDGER_BINARY] [DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,5 +28,8 @@ step "the log" "$BIN" read --data "$L"
 step "the latest signed checkpoint" "$BIN" checkpoint --data "$L"
 step "proof that entry 8 is in the log" "$BIN" prove inclusion --data "$L" --seq 8 --json
 step "an auditor verifies everything against the log key" "$BIN" verify --data "$L" --log-key "$L/log.vkey"
+step "the log is exported to one file for an auditor" "$BIN" export --data "$L" --out "$DIR/audit.jplx"
+step "who verifies it offline with nothing but the log key" "$BIN" verify --export "$DIR/audit.jplx" \
+  --log-key "$(cat "$L/log.vkey")"
 echo
 echo "walkthrough done; the ledger is in $L"

@@ -27,6 +27,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         }                                                                                          \
     } while (0)
 
+/* The log key of the export bundles in corpus/bundle (made by make_seeds.c): a test key, public
+ * on purpose. */
+#define FUZZ_BUNDLE_LOG_SKEY                                                                       \
+    "PRIVATE+KEY+jpledger.fuzz/log+93462c46+AbOcDj7wultwF5HRIbWhRPli0iArsGEGCeXVMauY49fE"
+#define FUZZ_BUNDLE_LOG_VKEY                                                                       \
+    "jpledger.fuzz/log+93462c46+AS0mn5izV8QZxeXdH/edRWZs6SuBH+VBtx1MwLB/fATO"
+
 /* Initialises the crypto library once (aborts if it cannot). */
 void fuzz_init(void);
 

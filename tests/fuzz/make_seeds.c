@@ -3,7 +3,8 @@
  * already in the repository: the golden vectors of tests/golden (events; envelopes and log
  * entries made from them, signed with the RFC 8032 TEST 1 key of tests/vectors) and the
  * published vectors of tests/vectors (signed notes, checkpoint bodies, note keys, Merkle proofs
- * and probes), plus a few malformed variants of each. Deterministic: running it again rewrites
+ * and probes), export bundles of those entries under the fuzz log key, plus a few malformed
+ * variants of each. Deterministic: running it again rewrites
  * the same files. Not a test; run it by hand when the seeds should change:
  *
  *   build/tests/fuzz_make_seeds tests/fuzz/corpus
@@ -14,7 +15,9 @@
 #include <jansson.h>
 #include <sys/stat.h>
 
+#include "fuzz/fuzz.h"
 #include "golden/golden_hex.h"
+#include "jpl/bundle.h"
 #include "jpl/codec.h"
 #include "jpl/crypto.h"
 #include "jpl/ledger.h"
@@ -383,6 +386,117 @@ static void merkle_seeds(void)
     }
 }
 
+/* ---- export bundles ---- */
+
+/* Entry seq holding golden event `file`, signed with the TEST 1 key (the admin of entry 0). */
+static bool golden_entry(const char *file, uint64_t seq, const uint8_t pk[32], const uint8_t sk[64],
+                         uint8_t **out, size_t *len)
+{
+    char path[1024], why[1200];
+    snprintf(path, sizeof path, "%s/%s.hex", GOLDEN_DIR, file);
+    uint8_t *ev = NULL, *env = NULL;
+    size_t ev_len = 0, env_len = 0;
+    Jpl__SignedEnvelope *d = NULL;
+    bool ok = golden_hex_read(path, &ev, &ev_len, why, sizeof why) &&
+              jpl_envelope_sign(ev, ev_len, pk, sk, &env, &env_len, NULL) == JPL_OK &&
+              jpl_codec_envelope_decode(env, env_len, &d, NULL) == JPL_OK;
+    if (ok) {
+        Jpl__LogEntry le = JPL__LOG_ENTRY__INIT;
+        le.seq = seq;
+        le.recorded_at_ms = UINT64_C(1735689600000) + 1000 * seq;
+        le.envelope = d;
+        ok = jpl_codec_entry_encode(&le, out, len, NULL) == JPL_OK;
+    }
+    jpl_codec_envelope_free(d);
+    free(env);
+    free(ev);
+    return ok;
+}
+
+/* A bundle of entries[0..n) under a checkpoint of size n signed by the fuzz log key; written
+ * as seed `name`, and also cut in half and with a trailing byte. */
+static void put_bundle(const char *name, uint8_t *const *entries, const size_t *lens, size_t n,
+                       const jpl_note_signer *log)
+{
+    jpl_merkle_frontier front;
+    jpl_merkle_frontier_init(&front);
+    uint8_t leaf[32], root[32];
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        jpl_merkle_hash_leaf(leaf, entries[i], lens[i]);
+        ok = ok && jpl_merkle_frontier_append(&front, leaf, NULL, NULL, NULL) == JPL_OK;
+    }
+    jpl_merkle_frontier_root(&front, root);
+    char text[512], note[1024], tmp[4096];
+    size_t tlen = 0, nlen = 0;
+    jpl_bundle_writer *w = NULL;
+    snprintf(tmp, sizeof tmp, "%s/bundle-seed.tmp", out_root);
+    ok = ok &&
+         jpl_checkpoint_format(log->name, n, root, text, sizeof text, &tlen, NULL) == JPL_OK &&
+         jpl_note_sign(text, tlen, log, note, sizeof note, &nlen, NULL) == JPL_OK &&
+         jpl_bundle_create(tmp, true, log->name, FUZZ_BUNDLE_LOG_VKEY, note, nlen, &w, NULL) ==
+             JPL_OK;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = jpl_bundle_put_entry(w, entries[i], lens[i], NULL) == JPL_OK;
+    uint64_t bytes = 0;
+    if (ok)
+        ok = jpl_bundle_commit(w, &bytes, NULL) == JPL_OK;
+    else
+        jpl_bundle_abort(w);
+    FILE *f = ok ? fopen(tmp, "rb") : NULL;
+    uint8_t *b = malloc(bytes + 1);
+    ok = f != NULL && b != NULL && fread(b, 1, bytes, f) == bytes;
+    if (f != NULL)
+        fclose(f);
+    remove(tmp);
+    if (!ok) {
+        fail(name);
+        free(b);
+        return;
+    }
+    char n2[128];
+    put("bundle", name, b, bytes);
+    snprintf(n2, sizeof n2, "%s-truncated", name);
+    put("bundle", n2, b, bytes / 2);
+    b[bytes] = 0x0a;
+    snprintf(n2, sizeof n2, "%s-trailing", name);
+    put("bundle", n2, b, bytes + 1);
+    free(b);
+}
+
+static void bundle_seeds(void)
+{
+    uint8_t pk[32], sk[64];
+    jpl_note_signer log;
+    if (!test1_key(pk, sk) ||
+        jpl_note_signer_parse(FUZZ_BUNDLE_LOG_SKEY, strlen(FUZZ_BUNDLE_LOG_SKEY), &log, NULL) !=
+            JPL_OK) {
+        fail("bundle keys");
+        return;
+    }
+    /* entry 0 registers the TEST 1 key as admin; an admin may set a policy (entry 1) but not
+     * register an employee (entry 2) */
+    static const char *const files[] = {"event_01_key_registered", "event_03_policy_set",
+                                        "event_04_employee_registered"};
+    uint8_t *entries[3] = {0};
+    size_t lens[3] = {0};
+    bool ok = true;
+    for (size_t i = 0; ok && i < 3; i++)
+        ok = golden_entry(files[i], i, pk, sk, &entries[i], &lens[i]);
+    if (ok) {
+        put_bundle("one-entry", entries, lens, 1, &log);
+        put_bundle("two-entries", entries, lens, 2, &log);
+        put_bundle("forbidden", entries, lens, 3, &log);
+    } else {
+        fail("bundle entries");
+    }
+    for (size_t i = 0; i < 3; i++)
+        free(entries[i]);
+    jpl_note_signer_wipe(&log);
+    put("bundle", "empty", "", 0);
+    put("bundle", "magic-only", JPL_BUNDLE_MAGIC, JPL_BUNDLE_MAGIC_LEN);
+}
+
 int main(int argc, char **argv)
 {
     out_root = argc > 1 ? argv[1] : JPL_SOURCE_DIR "/tests/fuzz/corpus";
@@ -397,6 +511,7 @@ int main(int argc, char **argv)
     codec_seeds();
     note_seeds();
     merkle_seeds();
+    bundle_seeds();
     printf("make_seeds: wrote %zu files under %s\n", written, out_root);
     return failures ? 1 : 0;
 }

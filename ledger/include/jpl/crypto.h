@@ -54,6 +54,11 @@ JPL_MUST_CHECK bool jpl_ed25519_verify2(const uint8_t sig[JPL_ED25519_SIG_LEN], 
                                         size_t plen, const void *msg, size_t len,
                                         const uint8_t pk[JPL_ED25519_PK_LEN]);
 
+#define JPL_SIPHASH_KEY_LEN 16
+/* SipHash-2-4 of data under key: a keyed 64-bit hash for in-memory tables of untrusted keys
+ * (whoever does not know the key cannot make them collide). */
+uint64_t jpl_siphash(const uint8_t key[JPL_SIPHASH_KEY_LEN], const void *data, size_t len);
+
 /* Fills buf with cryptographically secure random bytes. */
 void jpl_random_bytes(void *buf, size_t len);
 /* Wipes len bytes at p (never optimised away). */

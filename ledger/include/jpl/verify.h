@@ -19,6 +19,7 @@ typedef struct {
     uint64_t entries;       /* entries checked */
     uint64_t checkpoints;   /* checkpoints checked */
     uint64_t first_bad_seq; /* valid when !ok and the failure is about an entry */
+    bool entry_failed;      /* !ok and the failure is about entry first_bad_seq */
     uint8_t root[JPL_SHA256_LEN];
     int threads;
     double seconds;
