@@ -181,7 +181,7 @@ jpl_err jpl_keyfile_read_verifier(const char *text_or_path, jpl_note_verifier *o
     jpl_err rc = jpl_file_read_all(text_or_path, 4096, &text, &len, e);
     if (rc == JPL_ERR_NOT_FOUND && direct.code != JPL_OK)
         return jpl_fail(e, JPL_ERR_BAD_INPUT, "%s", direct.msg);
-    if (rc == JPL_ERR_NOT_FOUND)
+    if (rc == JPL_ERR_NOT_FOUND && strchr(text_or_path, '/') == NULL)
         return jpl_fail(e, JPL_ERR_BAD_INPUT,
                         "'%.200s' is neither a verifier key (name+id+base64) nor a file that "
                         "holds one",

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "jpl/bundle.h"
@@ -106,6 +107,19 @@ static int print_report(jpl_err rc, const jpl_verify_report *rep, const cosigner
     return JPL_OK;
 }
 
+/* No --log-key and no DIR/log.vkey: say whether DIR is a ledger at all. */
+static int missing_log_key(const char *dir, const char *vpath)
+{
+    jpl_ledger *l = NULL;
+    jpl_error e = {0};
+    jpl_err rc = jpl_ledger_open(dir, false, &l, &e);
+    if (rc != JPL_OK)
+        return cli_fail("verify", rc, "%s", e.msg);
+    jpl_ledger_close(l);
+    return cli_fail("verify", JPL_ERR_NOT_FOUND,
+                    "%s is missing: give the log's verifier key with --log-key", vpath);
+}
+
 int cmd_verify(int argc, char **argv);
 int cmd_verify(int argc, char **argv)
 {
@@ -155,6 +169,8 @@ int cmd_verify(int argc, char **argv)
     snprintf(vpath, sizeof vpath, "%s/log.vkey", dir);
     jpl_note_verifier vk;
     jpl_error e = {0};
+    if (log_key == NULL && access(vpath, F_OK) != 0)
+        return missing_log_key(dir, vpath);
     jpl_err rc = jpl_keyfile_read_verifier(log_key ? log_key : vpath, &vk, &e);
     if (rc != JPL_OK)
         return cli_fail("verify", rc, "log key: %s", e.msg);

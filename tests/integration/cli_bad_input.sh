@@ -114,5 +114,18 @@ check "read without a read key" 21 "$BIN" read --url "$REP" --count 1
 contains "says which option proves one" "$WORK/err" "give --auth-key FILE"
 kill -TERM "$SERVER"; wait "$SERVER"
 
+# what a mistyped argument is called: neither a key nor a file, no ledger, no usable demo dir
+before=$(size)
+check "--vkey that is neither a key nor a file" 3 "$BIN" key register --data "$L" --key "$L/keys/admin.key" --vkey garbage --role lms
+contains "says so" "$WORK/err" "'garbage' is neither a verifier key"
+test "$(size)" = "$before" && ok || bad "a refused key register changed the log"
+check "verify of no ledger" 16 "$BIN" verify --data "$WORK/no-such-ledger"
+contains "names the missing ledger" "$WORK/err" "no ledger database"
+check "demo in a directory that cannot be made" 19 "$BIN" demo --employees 10 --dir "$WORK/no/such/dir"
+contains "says why" "$WORK/err" "cannot create"
+touch "$WORK/plainfile"
+check "demo in a file" 19 "$BIN" demo --employees 10 --dir "$WORK/plainfile"
+contains "says it is no directory" "$WORK/err" "is not a directory"
+
 echo "cli_bad_input: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
