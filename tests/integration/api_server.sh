@@ -21,7 +21,7 @@ done
 
 "$BIN" serve --data "$L" --rep "$REP" --pub "$PUB" >/dev/null 2>"$WORK/serve.log" &
 SERVER=$!
-for _ in $(seq 50); do "$BIN" status "${U[@]}" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_up "$REP"
 check "status" 0 "$BIN" status "${U[@]}" --json
 grep -q '"log_size":4' "$WORK/out" && ok || bad "status shows 4 entries: $(cat "$WORK/out")"
 
@@ -167,10 +167,11 @@ grep -q "stopped" "$WORK/serve.log" && ok || bad "no stop line in the server log
 check "verify after the server stopped" 0 "$BIN" verify --data "$L"
 
 # anonymous reads from local peers, when the operator allows them (TCP loopback)
-PORT=$(( 20000 + ($$ % 20000) ))
+# (ports below the kernel's ephemeral range, 32768 on, so no client connection holds them)
+PORT=$(( 20000 + ($$ % 3000) * 4 ))
 "$BIN" serve --data "$L" --rep "tcp://127.0.0.1:$PORT" --pub "tcp://127.0.0.1:$((PORT + 1))" --anonymous-local >/dev/null 2>>"$WORK/serve.log" &
 SERVER=$!
-for _ in $(seq 50); do "$BIN" status --url "tcp://127.0.0.1:$PORT" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_up "tcp://127.0.0.1:$PORT"
 check "anonymous local read over TCP loopback" 0 "$BIN" read --url "tcp://127.0.0.1:$PORT" --count 2
 kill -TERM "$SERVER"; wait "$SERVER"
 
@@ -184,7 +185,7 @@ T="tls+tcp://127.0.0.1:$((PORT + 2))"
 "$BIN" serve --data "$L" --rep "$T" --pub "tls+tcp://127.0.0.1:$((PORT + 3))" \
   --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" >/dev/null 2>>"$WORK/serve.log" &
 SERVER=$!
-for _ in $(seq 50); do "$BIN" status --url "$T" --tls-ca "$WORK/tls.crt" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_up "$T" --tls-ca "$WORK/tls.crt"
 check "status over TLS" 0 "$BIN" status --url "$T" --tls-ca "$WORK/tls.crt"
 check "authenticated read over TLS" 0 "$BIN" read --url "$T" --tls-ca "$WORK/tls.crt" --auth-key "$WORK/auditor.key" --count 2
 check "TLS without a CA is refused" 2 "$BIN" status --url "$T"

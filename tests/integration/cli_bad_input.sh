@@ -93,7 +93,7 @@ test ! -e "$WORK/demo" && ok || bad "a refused demo created $WORK/demo"
 # the subscriber's positions
 "$BIN" serve --data "$L" --rep "$REP" --pub "$PUB" >/dev/null 2>"$WORK/serve.log" &
 SERVER=$!
-for _ in $(seq 50); do "$BIN" status --url "$REP" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_up "$REP"
 S=(--url "$REP" --pub "$PUB" --auth-key "$WORK/auditor.key")
 check "subscribe from beyond the log" 16 timeout 20 "$BIN" subscribe "${S[@]}" --from 100000 --count 1
 check "subscribe with --out and --position-file" 2 timeout 20 "$BIN" subscribe "${S[@]}" --out "$WORK/o" --position-file "$WORK/p"

@@ -13,8 +13,7 @@ trap 'kill -9 $(jobs -p) 2>/dev/null' EXIT
 serve() { # serve DIR NAME: starts a server on ipc sockets NAME.rep/NAME.pub, sets SERVER
   "$BIN" serve --data "$1" --rep "ipc://$WORK/$2.rep" --pub "ipc://$WORK/$2.pub" 2>>"$WORK/$2.log" &
   SERVER=$!
-  for _ in $(seq 50); do "$BIN" status --url "ipc://$WORK/$2.rep" >/dev/null 2>&1 && return; sleep 0.1; done
-  bad "server $2 did not start"
+  wait_up "ipc://$WORK/$2.rep"
 }
 stop() { kill -TERM "$SERVER"; wait "$SERVER" 2>/dev/null; }
 sigs() { grep -c "^— " "$1"; }  # signature lines of a note

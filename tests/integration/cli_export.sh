@@ -123,7 +123,7 @@ REP="ipc://$WORK/rep.ipc"; PUB="ipc://$WORK/pub.ipc"
 trap 'kill -9 $(jobs -p) 2>/dev/null' EXIT
 "$BIN" serve --data "$L" --rep "$REP" --pub "$PUB" >/dev/null 2>"$WORK/serve.log" &
 SERVER=$!
-for _ in $(seq 50); do "$BIN" status --url "$REP" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_up "$REP"
 check "export --url without a read key" 21 "$BIN" export --url "$REP" --out "$WORK/r.jplx"
 [ -z "$(ls "$WORK" | grep '^r.jplx')" ] && ok || bad "a refused export left $(ls "$WORK" | grep '^r.jplx')"
 check "export --url" 0 "$BIN" export --url "$REP" --auth-key "$WORK/auditor.key" --out "$WORK/r.jplx"

@@ -6,20 +6,7 @@
 # duplicates, voided; and the same import through a server (--url).
 set -u
 BIN=$1; WORK=$2
-rm -rf "$WORK"; mkdir -p "$WORK"
-fails=0; passes=0
-check() { # check DESC WANT_EXIT CMD...
-  local desc=$1 want=$2; shift 2
-  "$@" >"$WORK/out" 2>"$WORK/err"; local got=$?
-  if [ "$got" -eq "$want" ]; then passes=$((passes+1)); else
-    echo "FAIL: $desc: exit $got, want $want"; sed 's/^/  /' "$WORK/err" "$WORK/out" | head -8; fails=$((fails+1)); fi
-}
-contains() { # contains DESC FILE PATTERN
-  if grep -q -- "$3" "$2"; then passes=$((passes+1)); else echo "FAIL: $1: no '$3' in $2"; sed 's/^/  /' "$2" | head -5; fails=$((fails+1)); fi
-}
-lacks() { # lacks DESC FILE PATTERN
-  if ! grep -q -- "$3" "$2"; then passes=$((passes+1)); else echo "FAIL: $1: '$3' in $2"; fails=$((fails+1)); fi
-}
+. "$(dirname "$0")/lib.sh"
 same() { # same DESC A B
   if [ "$2" = "$3" ]; then passes=$((passes+1)); else echo "FAIL: $1: '$2' != '$3'"; fails=$((fails+1)); fi
 }
@@ -178,10 +165,10 @@ check "missing file" 19 "$BIN" import xapi --data "$L" --key "$WORK/lms.key" "$W
 check "verify after the imports" 0 "$BIN" verify --data "$L"
 
 # ---- through a server ----
-PORT=$((20000 + RANDOM % 20000))
+PORT=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768 on)
 "$BIN" serve --data "$L" --rep "tcp://127.0.0.1:$PORT" --pub "tcp://127.0.0.1:$((PORT + 1))" 2>"$WORK/serve.log" &
 SERVER=$!
-for _ in $(seq 50); do "$BIN" status --url "tcp://127.0.0.1:$PORT" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_up "tcp://127.0.0.1:$PORT"
 check "import xapi through the server: duplicates" 3 "$BIN" import xapi --url "tcp://127.0.0.1:$PORT" --key "$WORK/lms.key" "$WORK/mapped.ndjson"
 contains "duplicates through the server" "$WORK/out" "imported 0, duplicates 5, skipped 15"
 printf 'nip,kind,unit\n199808082022011010,pns,Pusat Data dan Informasi\n199808082022011010,pns,Biro Umum\n' > "$WORK/remote.csv"
