@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -173,20 +174,36 @@ static jpl_err open_temp(jpl_bundle_writer *w, jpl_error *e)
     return JPL_OK;
 }
 
+/* FILE may be missing, or (with --force) a regular file or a link to replace; never a
+ * directory, device, pipe or socket, which a rename would replace or destroy. */
+static jpl_err check_out_path(const char *path, bool force, jpl_error *e)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return JPL_OK;
+    if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+        return jpl_fail(e, JPL_ERR_IO, "%s is %s, not a file: not replaced", path,
+                        S_ISDIR(st.st_mode) ? "a directory" : "a device, pipe or socket");
+    if (!force)
+        return jpl_fail(e, JPL_ERR_EXISTS,
+                        "%s already exists: not replaced (export --force replaces it)", path);
+    return JPL_OK;
+}
+
 jpl_err jpl_bundle_create(const char *path, bool force, const char *origin, const char *log_vkey,
                           const char *note, size_t len, jpl_bundle_writer **out, jpl_error *e)
 {
     if (strlen(path) >= sizeof((jpl_bundle_writer *)0)->path)
         return jpl_fail(e, JPL_ERR_BAD_INPUT, "the output path is too long");
-    if (!force && access(path, F_OK) == 0)
-        return jpl_fail(e, JPL_ERR_EXISTS,
-                        "%s already exists: not replaced (export --force replaces it)", path);
+    jpl_err rc = check_out_path(path, force, e);
+    if (rc != JPL_OK)
+        return rc;
     jpl_bundle_writer *w = calloc(1, sizeof *w);
     if (w == NULL)
         return jpl_fail(e, JPL_ERR_INTERNAL, "out of memory");
     snprintf(w->path, sizeof w->path, "%s", path);
     w->force = force;
-    jpl_err rc = parse_checkpoint(note, len, origin, &w->cp, e);
+    rc = parse_checkpoint(note, len, origin, &w->cp, e);
     if (rc == JPL_OK)
         rc = open_temp(w, e);
     uint8_t head[HEADER_LEN];

@@ -148,7 +148,7 @@ static const jpl_command COMMANDS[] = {
      "  checkpoint (of size N) and entries 0..N-1 verbatim; later entries are left out.\n"
      "  Check it with `jpledger verify --export FILE --log-key VKEY`.\n"
      "  --size N   an older checkpoint (one is kept at the size of every committed group)\n"
-     "  --force    replace FILE if it exists (otherwise exit 17)\n"
+     "  --force    replace an existing file FILE (without it: exit 17; a directory: exit 19)\n"
      "  FILE is written under a temporary name, fsynced and renamed (mode 0600: it holds\n"
      "  personal data); a failed export leaves nothing. Through --url the server must let the\n"
      "  connection read the log (--auth-key of an auditor, hr or admin key)\n" DATA_OPT REMOTE_OPT

@@ -2,7 +2,8 @@
 # export and verify --export as an auditor runs them: a generated year with every signing role,
 # a policy and a key revocation, exported from DIR and through a server (--url), verified with
 # nothing but the log key; an older checkpoint (--size); an existing file refused unless
-# --force; damaged bundles (a flipped byte in an entry past the first chunk, in the checkpoint,
+# --force, a directory or a pipe always; damaged bundles (a flipped byte in an entry past the
+# first chunk, in the checkpoint,
 # truncation, trailing bytes, entries beyond the checkpoint, another key, a missing file) each
 # fail with their exit code and position; a cosigned checkpoint exports with its cosignature.
 # Bundles forged with the log key (an entry signed by a revoked key, ...) are built and checked
@@ -80,6 +81,14 @@ contains "says --force" "$WORK/err" "already exists: not replaced (export --forc
 [ "$(sha256sum < "$B")" = "$SUM" ] && ok || bad "the refused export changed the file"
 check "export --force" 0 "$BIN" export --data "$L" --out "$B" --force
 [ "$(sha256sum < "$B")" = "$SUM" ] && ok || bad "the same log exports to the same bytes"
+mkdir "$WORK/adir"; mkfifo "$WORK/fifo"
+check "export onto a directory" 19 "$BIN" export --data "$L" --out "$WORK/adir"
+contains "says it is a directory" "$WORK/err" "adir is a directory, not a file: not replaced"
+check "export --force onto a directory" 19 "$BIN" export --data "$L" --out "$WORK/adir" --force
+check "export --force onto a pipe" 19 "$BIN" export --data "$L" --out "$WORK/fifo" --force
+contains "says it is not a file" "$WORK/err" "fifo is a device, pipe or socket, not a file"
+[ -d "$WORK/adir" ] && [ -p "$WORK/fifo" ] && ok || bad "a refused export replaced a directory or a pipe"
+[ -z "$(ls "$WORK" | grep -E '^(adir|fifo)\.')" ] && ok || bad "a refused export left $(ls "$WORK")"
 check "export an older checkpoint" 0 "$BIN" export --data "$L" --out "$WORK/b3.jplx" --size 3
 check "verify it" 0 "$BIN" verify --export "$WORK/b3.jplx" --log-key "$K" --json
 contains "of size 3" "$WORK/out" '"size":3,"entries_checked":3'
