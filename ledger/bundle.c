@@ -660,6 +660,10 @@ static jpl_err read_head(reader *r, const jpl_note_verifier *log_key, char **ori
         rc = expect_record(r, REC_CHECKPOINT, &note, note_len, e);
     if (rc == JPL_OK && strlen((const char *)origin) != olen)
         rc = jpl_fail(e, JPL_ERR_CORRUPT, "the origin record holds a NUL byte");
+    if (rc == JPL_OK && strcmp((const char *)origin, log_key->name) != 0)
+        rc = jpl_fail(e, JPL_ERR_CORRUPT,
+                      "the origin record \"%s\" is not the log key's name \"%s\"",
+                      (const char *)origin, log_key->name);
     jpl_error ce = {0};
     if (rc == JPL_OK && jpl_checkpoint_open((const char *)note, *note_len, (const char *)origin,
                                             log_key, 1, cp, NULL, &ce) != JPL_OK)

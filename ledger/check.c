@@ -44,6 +44,8 @@ static void check_slot(slot *s)
     if (s->rc == JPL_OK)
         s->rc = jpl_codec_event_decode(s->entry->envelope->event.data,
                                        s->entry->envelope->event.len, &s->ev, &e);
+    if (s->rc == JPL_ERR_BAD_INPUT || s->rc == JPL_ERR_TOO_LARGE)
+        s->rc = JPL_ERR_CORRUPT; /* stored or exported bytes that do not decode are damaged */
     if (s->rc == JPL_OK &&
         !jpl_ed25519_verify2(s->entry->envelope->signature.data, JPL_EVENT_SIG_PREFIX,
                              JPL_EVENT_SIG_PREFIX_LEN, s->entry->envelope->event.data,

@@ -3,8 +3,7 @@
 # a policy and a key revocation, exported from DIR and through a server (--url), verified with
 # nothing but the log key; an older checkpoint (--size); an existing file refused unless
 # --force, a directory or a pipe always; damaged bundles (a flipped byte in an entry past the
-# first chunk, in the checkpoint,
-# truncation, trailing bytes, entries beyond the checkpoint, another key, a missing file) each
+# first chunk, in its encoding, in the origin record, in the checkpoint, truncation, trailing bytes, entries beyond the checkpoint, another key, a missing file) each
 # fail with their exit code and position; a cosigned checkpoint exports with its cosignature.
 # Bundles forged with the log key (an entry signed by a revoked key, ...) are built and checked
 # in tests/unit/test_bundle.c.
@@ -113,6 +112,13 @@ check "a flipped byte in the checkpoint's size" 5 "$BIN" verify --export "$WORK/
 contains "the checkpoint fails" "$WORK/err" "the checkpoint does not verify"
 flip "$B" $((COFF + 5 + CLEN - 4)) "$WORK/cpsig.jplx"
 check "a flipped byte in the checkpoint's signature" 5 "$BIN" verify --export "$WORK/cpsig.jplx" --log-key "$K"
+read -r OFF LEN < <(entry "$B" 4200)
+flip "$B" $((OFF + 5)) "$WORK/tag.jplx"   # the entry's first protobuf tag: it no longer decodes
+check "an entry that does not decode is damage" 18 "$BIN" verify --export "$WORK/tag.jplx" --log-key "$K" --json
+contains "names seq 4200" "$WORK/out" '"first_bad_seq":4200,"error":"corrupt","message":"seq 4200: log entry does not decode'
+flip "$B" 18 "$WORK/origin.jplx"          # the origin record's payload starts at byte 17
+check "a flipped byte in the origin record" 18 "$BIN" verify --export "$WORK/origin.jplx" --log-key "$K"
+contains "compares it with the key's name" "$WORK/err" "the origin record \"j.ledger.local/log\" is not the log key's name \"jpledger.local/log\""
 read -r OFF LEN < <(entry "$B" 100)
 head -c $((OFF + 10)) "$B" > "$WORK/cut.jplx"
 check "a truncated bundle" 18 "$BIN" verify --export "$WORK/cut.jplx" --log-key "$K"
