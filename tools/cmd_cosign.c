@@ -55,6 +55,9 @@ static jpl_err open_checkpoint(const auditor *a, const char *note, size_t len, j
                                jpl_note_result *r, jpl_error *e)
 {
     jpl_err rc = jpl_checkpoint_open(note, len, a->vs[0].name, a->vs, 2, cp, r, e);
+    if (rc == JPL_ERR_UNKNOWN_KEY) /* say which key: --log-key may be another log's */
+        return jpl_error_prefix(e, "not signed by the log key %s+%08x", a->vs[0].name,
+                                a->vs[0].key_id);
     if (rc == JPL_OK && !jpl_note_result_verified_by(r, 0))
         rc = jpl_fail(e, JPL_ERR_UNKNOWN_KEY, "not signed by the log key %s+%08x", a->vs[0].name,
                       a->vs[0].key_id);

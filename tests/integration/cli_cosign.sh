@@ -125,6 +125,8 @@ serve "$O" other
 check "a state file of another log" 9 "$BIN" checkpoint --cosign --url "ipc://$WORK/other.rep" --key "$WORK/aud.key" --state "$ST"
 contains "other log message" "$WORK/err" "another log"
 check "the other log's checkpoint with the first log's key" 6 "$BIN" checkpoint --cosign --url "ipc://$WORK/other.rep" --key "$WORK/aud.key" --log-key "$L/log.vkey"
+LOGKEY=$(cut -d+ -f1,2 "$L/log.vkey")
+contains "names the log key it expected" "$WORK/err" "not signed by the log key $LOGKEY"
 printf 'not a note\n' > "$WORK/junk.state"
 check "a malformed state file" 3 "$BIN" checkpoint --cosign --url "ipc://$WORK/other.rep" --key "$WORK/aud.key" --state "$WORK/junk.state"
 stop
