@@ -612,6 +612,9 @@ static jpl_err open_bundle(reader *r, const char *path, jpl_error *e)
     if (r->f == NULL)
         return jpl_fail(e, errno == ENOENT ? JPL_ERR_NOT_FOUND : JPL_ERR_IO, "%s: %s", path,
                         strerror(errno));
+    struct stat st;
+    if (fstat(fileno(r->f), &st) == 0 && S_ISDIR(st.st_mode))
+        return jpl_fail(e, JPL_ERR_IO, "%s is a directory, not a file", path);
     setvbuf(r->f, NULL, _IOFBF, IO_BUFFER);
     uint8_t h[HEADER_LEN];
     size_t got = read_bytes(r, h, sizeof h);

@@ -101,6 +101,8 @@ contains "names both keys" "$WORK/err" "not of the given key"
 check "a malformed key" 3 "$BIN" verify --export "$B" --log-key "not+a+key"
 check "a missing file" 16 "$BIN" verify --export "$WORK/missing.jplx" --log-key "$K"
 check "not a bundle" 3 "$BIN" verify --export "$WORK/files" --log-key "$K"
+check "a directory" 19 "$BIN" verify --export "$WORK/adir" --log-key "$K"
+contains "says it is a directory" "$WORK/err" "adir is a directory, not a file"
 read -r OFF LEN < <(entry "$B" 4200)
 flip "$B" $((OFF + 5 + LEN - 1)) "$WORK/sig.jplx"
 check "a flipped byte in entry 4200's signature" 5 "$BIN" verify --export "$WORK/sig.jplx" --log-key "$K" --json
