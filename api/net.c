@@ -10,6 +10,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
+#include <nng/supplemental/util/platform.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -278,11 +279,17 @@ static bool peer_is_local(nng_pipe p)
 jpl_err jpl_net_ctx_recv(jpl_net_ctx *c, uint8_t **buf_out, size_t *len_out, uint32_t *conn_out,
                          bool *local_out, jpl_error *e)
 {
-    nng_ctx_recv(c->ctx, c->aio);
-    nng_aio_wait(c->aio);
-    int rv = nng_aio_result(c->aio);
-    if (rv != 0)
-        return nng_fail(e, rv, "receive", NULL);
+    int rv;
+    for (;;) {
+        nng_ctx_recv(c->ctx, c->aio);
+        nng_aio_wait(c->aio);
+        rv = nng_aio_result(c->aio);
+        if (rv == 0)
+            break;
+        if (rv == NNG_ECLOSED)
+            return nng_fail(e, rv, "receive", NULL);
+        nng_msleep(1); /* one peer's failure: never end the worker, never spin on it */
+    }
     nng_msg *m = nng_aio_get_msg(c->aio);
     size_t len = nng_msg_len(m);
     uint8_t *buf = malloc(len ? len : 1);

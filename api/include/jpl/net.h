@@ -45,7 +45,9 @@ void jpl_net_on_disconnect(jpl_net_sock *s, jpl_net_disconnect_fn fn, void *ctx)
 jpl_err jpl_net_ctx_open(jpl_net_sock *s, jpl_net_ctx **out, jpl_error *e);
 void jpl_net_ctx_close(jpl_net_ctx *c);
 /* Blocks for the next request: *buf_out is malloc'd (caller frees); conn_id names the
- * connection; local is true for loopback TCP, IPC and inproc peers. JPL_ERR_IO once closed. */
+ * connection; local is true for loopback TCP, IPC and inproc peers. JPL_ERR_IO only once the
+ * socket or context is closed: a failure of one peer's connection (reset, oversize message) is
+ * not the server's, so the receive goes on. */
 jpl_err jpl_net_ctx_recv(jpl_net_ctx *c, uint8_t **buf_out, size_t *len_out, uint32_t *conn_out,
                          bool *local_out, jpl_error *e);
 /* Sends the reply to the request last received on c. */
