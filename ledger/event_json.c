@@ -852,6 +852,20 @@ static bool policy_set_to(json_t *o, const Jpl__Event *ev)
 
 /* employee_registered */
 
+/* contract_start: absent, or a calendar date "YYYY-MM-DD" of a PPPK (kind is the kind the event
+ * states; has_kind false when it states none, as in an employee_updated that only renews). */
+static jpl_err check_contract_start(const char *s, bool has_kind, int kind, jpl_error *e)
+{
+    if (s == NULL)
+        return JPL_OK;
+    jpl_date d;
+    TRY(jpl_date_parse(s, "field 'contract_start'", &d, e));
+    if (has_kind && kind != JPL__EMPLOYEE_KIND__KIND_PPPK)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT,
+                        "field 'contract_start' is for PPPK only, but 'kind' is not pppk");
+    return JPL_OK;
+}
+
 static jpl_err employee_registered_from(const json_t *o, Jpl__Event *ev, jpl_error *e)
 {
     NEW_BODY(ev, employee_registered, jpl__employee_registered__init,
@@ -861,6 +875,7 @@ static jpl_err employee_registered_from(const json_t *o, Jpl__Event *ev, jpl_err
     TRY(get_enum(o, "kind", true, KINDS, true, NULL, &kind, e));
     b->kind = (Jpl__EmployeeKind)kind;
     TRY(get_str(o, "", "unit", true, &b->unit, e));
+    TRY(get_str(o, "", "contract_start", false, &b->contract_start, e));
     return get_bool(o, "cap_exempt", &b->has_cap_exempt, &b->cap_exempt, e);
 }
 
@@ -869,6 +884,7 @@ static jpl_err employee_registered_check(const Jpl__Event *ev, jpl_error *e)
     NEED_BODY(ev, employee_registered, "employee_registered");
     const Jpl__EmployeeRegistered *b = ev->employee_registered;
     TRY(check_enum("kind", KINDS, (int)b->kind, e));
+    TRY(check_contract_start(b->contract_start, true, (int)b->kind, e));
     return check_text("", "unit", b->unit, true, JPL_MAX_UNIT, false, e);
 }
 
@@ -876,7 +892,8 @@ static bool employee_registered_to(json_t *o, const Jpl__Event *ev)
 {
     const Jpl__EmployeeRegistered *b = ev->employee_registered;
     return put_enum(o, "kind", KINDS, (int)b->kind) && put_str(o, "unit", b->unit) &&
-           put_bool(o, "cap_exempt", b->has_cap_exempt, b->cap_exempt);
+           put_bool(o, "cap_exempt", b->has_cap_exempt, b->cap_exempt) &&
+           put_str(o, "contract_start", b->contract_start);
 }
 
 /* employee_updated */
@@ -889,6 +906,7 @@ static jpl_err employee_updated_from(const json_t *o, Jpl__Event *ev, jpl_error 
     TRY(get_enum(o, "kind", false, KINDS, true, &b->has_kind, &kind, e));
     b->kind = (Jpl__EmployeeKind)kind;
     TRY(get_str(o, "", "unit", false, &b->unit, e));
+    TRY(get_str(o, "", "contract_start", false, &b->contract_start, e));
     return get_bool(o, "cap_exempt", &b->has_cap_exempt, &b->cap_exempt, e);
 }
 
@@ -896,12 +914,13 @@ static jpl_err employee_updated_check(const Jpl__Event *ev, jpl_error *e)
 {
     NEED_BODY(ev, employee_updated, "employee_updated");
     const Jpl__EmployeeUpdated *b = ev->employee_updated;
-    if (!b->has_kind && b->unit == NULL && !b->has_cap_exempt)
+    if (!b->has_kind && b->unit == NULL && !b->has_cap_exempt && b->contract_start == NULL)
         return jpl_fail(e, JPL_ERR_BAD_INPUT,
                         "employee_updated changes nothing: give at least one of 'kind', 'unit', "
-                        "'cap_exempt'");
+                        "'cap_exempt', 'contract_start'");
     if (b->has_kind)
         TRY(check_enum("kind", KINDS, (int)b->kind, e));
+    TRY(check_contract_start(b->contract_start, b->has_kind, (int)b->kind, e));
     return check_text("", "unit", b->unit, false, JPL_MAX_UNIT, false, e);
 }
 
@@ -910,7 +929,8 @@ static bool employee_updated_to(json_t *o, const Jpl__Event *ev)
     const Jpl__EmployeeUpdated *b = ev->employee_updated;
     return (!b->has_kind || put_enum(o, "kind", KINDS, (int)b->kind)) &&
            put_str(o, "unit", b->unit) &&
-           put_bool(o, "cap_exempt", b->has_cap_exempt, b->cap_exempt);
+           put_bool(o, "cap_exempt", b->has_cap_exempt, b->cap_exempt) &&
+           put_str(o, "contract_start", b->contract_start);
 }
 
 /* employee_exited */
@@ -1232,11 +1252,11 @@ static const event_type TYPES[] = {
             "conversions", "international_bonus_percent"),
      policy_set_from, policy_set_check, policy_set_to},
     {"employee_registered", JPL__EVENT__BODY_EMPLOYEE_REGISTERED, NIP_REQUIRED,
-     FIELDS("kind", "unit", "cap_exempt"), employee_registered_from, employee_registered_check,
-     employee_registered_to},
+     FIELDS("kind", "unit", "cap_exempt", "contract_start"), employee_registered_from,
+     employee_registered_check, employee_registered_to},
     {"employee_updated", JPL__EVENT__BODY_EMPLOYEE_UPDATED, NIP_REQUIRED,
-     FIELDS("kind", "unit", "cap_exempt"), employee_updated_from, employee_updated_check,
-     employee_updated_to},
+     FIELDS("kind", "unit", "cap_exempt", "contract_start"), employee_updated_from,
+     employee_updated_check, employee_updated_to},
     {"employee_exited", JPL__EVENT__BODY_EMPLOYEE_EXITED, NIP_REQUIRED, FIELDS("reason"),
      employee_exited_from, employee_exited_check, employee_exited_to},
     {"activity_defined", JPL__EVENT__BODY_ACTIVITY_DEFINED, NIP_FORBIDDEN,
@@ -1327,13 +1347,17 @@ void jpl_event_free(Jpl__Event *ev)
         free(ev->policy_set);
         break;
     case JPL__EVENT__BODY_EMPLOYEE_REGISTERED:
-        if (ev->employee_registered != NULL)
+        if (ev->employee_registered != NULL) {
             free(ev->employee_registered->unit);
+            free(ev->employee_registered->contract_start);
+        }
         free(ev->employee_registered);
         break;
     case JPL__EVENT__BODY_EMPLOYEE_UPDATED:
-        if (ev->employee_updated != NULL)
+        if (ev->employee_updated != NULL) {
             free(ev->employee_updated->unit);
+            free(ev->employee_updated->contract_start);
+        }
         free(ev->employee_updated);
         break;
     case JPL__EVENT__BODY_EMPLOYEE_EXITED:

@@ -2,11 +2,12 @@
  * NIP validation (see jpl/nip.h for the layout). The checks run in reading order: length, digits,
  * birth date, appointment month, sex, sequence, then the two checks between dates (at least 18
  * years old at appointment, appointment not in the future), so the message names the first part
- * that is wrong.
+ * that is wrong. The same calendar rules parse plain dates (jpl_date_parse, "YYYY-MM-DD").
  */
 #include "jpl/nip.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 /* Enough for the first 24 bytes of a bad NIP, escaped, plus "...". */
 #define SHOW_MAX 24
@@ -109,6 +110,30 @@ jpl_err jpl_nip_parse(const char *nip, size_t len, uint32_t now_yyyymm, jpl_nip 
 jpl_err jpl_nip_validate(const char *nip, size_t len, uint32_t now_yyyymm, jpl_error *e)
 {
     return jpl_nip_parse(nip, len, now_yyyymm, NULL, e);
+}
+
+jpl_err jpl_date_parse(const char *s, const char *what, jpl_date *out, jpl_error *e)
+{
+    char sh[SHOW_MAX + 4];
+    if (s == NULL)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "%s is missing", what);
+    size_t len = strnlen(s, SHOW_MAX + 1);
+    show(sh, s, len);
+    bool form = len == 10 && s[4] == '-' && s[7] == '-';
+    for (size_t i = 0; form && i < len; i++)
+        form = i == 4 || i == 7 || (s[i] >= '0' && s[i] <= '9');
+    if (!form)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "%s '%s' is not a date YYYY-MM-DD", what, sh);
+    uint32_t y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
+    if (y < 1900 || y > 2100)
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "%s '%s': year %04u is outside 1900-2100", what, sh,
+                        y);
+    if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+        return jpl_fail(e, JPL_ERR_BAD_INPUT, "%s '%s' is not a calendar date", what, sh);
+    out->year = (uint16_t)y;
+    out->month = (uint8_t)m;
+    out->day = (uint8_t)d;
+    return JPL_OK;
 }
 
 uint32_t jpl_time_yyyymm(uint64_t unix_ms)

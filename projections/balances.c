@@ -1,7 +1,9 @@
 /*
  * The balances projection: per NIP and year, the planned, approved, enrolled, completed and
  * recognized centi-JP; counted JP and the status are judged at query time under the policy in
- * force for the year and the employee's kind in that year (docs/PROJECTIONS.md).
+ * force for the year and the employee's kind in that year (docs/PROJECTIONS.md). For a PPPK with
+ * a contract start, "year" is the contract year (labelled by the calendar year it began in) of
+ * enrollments and completions (proj_count_year); recognitions inherit the completion's.
  *
  * Family layout (besides '#applied', 'P' policy table and 'E' employee history, see common.c):
  *   'A' activity id           -> u8 mode, u32 jp_centi, u16 days, u8 international, u8 len, form
@@ -239,17 +241,21 @@ static jpl_err balances_apply(pkv *kv, const jpl_entry_view *view, jpl_error *e)
     case JPL__EVENT__BODY_ENROLLED: {
         if (nip == NULL)
             return JPL_OK;
-        uint32_t year = proj_wib_year(ev->issued_at_ms);
+        uint32_t year = 0;
         uint64_t value = 0;
+        if ((rc = proj_count_year_load(kv, nip, ev->issued_at_ms, &year, e)) != JPL_OK)
+            return rc;
         if ((rc = enrollment_value(kv, ev->enrolled->activity_id, year, &value, e)) != JPL_OK)
             return rc;
         return book(kv, ev, nip, year, value, e);
     }
-    case JPL__EVENT__BODY_COMPLETED:
+    case JPL__EVENT__BODY_COMPLETED: {
         if (nip == NULL)
             return JPL_OK;
-        return book(kv, ev, nip, proj_wib_year(ev->completed->completed_at_ms),
-                    ev->completed->jp_centi, e);
+        uint32_t year = 0;
+        rc = proj_count_year_load(kv, nip, ev->completed->completed_at_ms, &year, e);
+        return rc == JPL_OK ? book(kv, ev, nip, year, ev->completed->jp_centi, e) : rc;
+    }
     case JPL__EVENT__BODY_RECOGNIZED:
         if ((rc = need_summary(kv, &ev->recognized->completion_event_id, &ref, e)) != JPL_OK)
             return rc;
@@ -291,7 +297,9 @@ static void judge(jpl_balance *b, const proj_history *h, const jpl_policy *p)
     b->cap_jp_centi = p->pppk_cap_jp_centi;
     b->policy_year = p->effective_year;
     b->shortfall = b->excess = 0;
+    b->contract_md = 0;
     if (b->kind == JPL__EMPLOYEE_KIND__KIND_PPPK) {
+        b->contract_md = st->contract_md;
         if (!b->cap_exempt && b->recognized > p->pppk_cap_jp_centi) {
             b->counted = p->pppk_cap_jp_centi;
             b->status = JPL_STATUS_OVER;
@@ -370,7 +378,7 @@ jpl_err jpl_balance_query(jpl_ledger *l, const char *nip, uint32_t year, jpl_bal
         rc = jpl_iter_status(it, e);
         jpl_iter_free(it);
         if (rc == JPL_OK && ny == 0)
-            years[ny++] = proj_wib_year(jpl_now_ms());
+            years[ny++] = proj_history_count_year(&h, jpl_now_ms());
     }
     jpl_balance *res = rc == JPL_OK ? calloc(ny, sizeof *res) : NULL;
     if (rc == JPL_OK && res == NULL)
@@ -407,6 +415,15 @@ json_t *jpl_balance_to_json(const jpl_balance *b)
                         json_string(b->kind == JPL__EMPLOYEE_KIND__KIND_PPPK ? "pppk" : "pns"));
     if (b->kind == JPL__EMPLOYEE_KIND__KIND_PPPK)
         json_object_set_new(o, "cap_exempt", json_boolean(b->cap_exempt));
+    if (b->contract_md != 0) {
+        unsigned md = b->contract_md;
+        bool leap = (b->year % 4 == 0 && b->year % 100 != 0) || b->year % 400 == 0;
+        if (md == 229 && !leap)
+            md = 301;
+        char from[16];
+        snprintf(from, sizeof from, "%04u-%02u-%02u", b->year % 10000, md / 100 % 100, md % 100);
+        json_object_set_new(o, "contract_year_from", json_string(from));
+    }
     json_object_set_new(o, "unit", json_string(b->unit));
     json_object_set_new(o, "planned_jp_centi", json_integer((json_int_t)b->planned));
     json_object_set_new(o, "approved_jp_centi", json_integer((json_int_t)b->approved));

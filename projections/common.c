@@ -3,8 +3,12 @@
  * bounds-checked decoding, the employee history (kind, cap exemption, unit, exit by year) and the
  * policy table. Stored layouts (all integers big-endian):
  *
- *   history 'E' NIP(18) -> u16 n, n x { u16 year, u8 kind, u8 flags (1 exempt, 2 exited),
- *                                       u8 len, unit }
+ *   history 'E' NIP(18) -> u16 n, n x { u16 year, u8 kind, u8 flags (1 exempt, 2 exited,
+ *                                       4 contract start), u8 len, unit,
+ *                                       [u16 contract start month*100+day, if flag 4] }
+ *     (flag 4 and its trailing u16 came with contract years: a step without a contract start is
+ *     encoded exactly as before, so older records decode and digests of ledgers without contract
+ *     starts are unchanged)
  *   policy  'P'         -> u16 n, n x { u16 effective_year, u32 floor, u32 cap, u32 minutes,
  *                                       u32 bonus%, u16 m, m x { u8 len, form, u32 nat, u32 intl }
  * } (sorted by effective year; a later policy_set for the same year replaces the row)
@@ -20,7 +24,11 @@
 #define MAX_HISTORY 4096
 #define MAX_POLICIES 256
 
-uint32_t proj_wib_year(uint64_t ms)
+#define FLAG_EXEMPT 1
+#define FLAG_EXITED 2
+#define FLAG_CONTRACT 4
+
+void proj_wib_date(uint64_t ms, uint32_t *year_out, uint32_t *month_out, uint32_t *day_out)
 {
     int64_t days = (int64_t)((ms / 1000 + WIB_OFFSET_S) / 86400);
     /* civil year from days since 1970-01-01 (proleptic Gregorian, 400-year eras) */
@@ -32,7 +40,45 @@ uint32_t proj_wib_year(uint64_t ms)
     int64_t mp = (5 * doy + 2) / 153;
     int64_t month = mp < 10 ? mp + 3 : mp - 9;
     int64_t y = yoe + era * 400 + (month <= 2 ? 1 : 0);
-    return (uint32_t)y;
+    *year_out = (uint32_t)y;
+    *month_out = (uint32_t)month;
+    *day_out = (uint32_t)(doy - (153 * mp + 2) / 5 + 1);
+}
+
+uint32_t proj_wib_year(uint64_t ms)
+{
+    uint32_t y, m, d;
+    proj_wib_date(ms, &y, &m, &d);
+    return y;
+}
+
+uint32_t proj_count_year(const proj_step *st, uint64_t ms)
+{
+    uint32_t y, m, d;
+    proj_wib_date(ms, &y, &m, &d);
+    if (st == NULL || st->kind != JPL__EMPLOYEE_KIND__KIND_PPPK || st->contract_md == 0)
+        return y;
+    /* a 29 February start has its anniversary on 1 March in other years: comparing month*100+day
+     * with 229 gives that already, as those years have no day 229 */
+    return m * 100 + d >= st->contract_md ? y : y - 1;
+}
+
+uint32_t proj_history_count_year(const proj_history *h, uint64_t ms)
+{
+    return proj_count_year(proj_history_at(h, proj_wib_year(ms)), ms);
+}
+
+jpl_err proj_count_year_load(pkv *kv, const char *nip, uint64_t ms, uint32_t *year_out,
+                             jpl_error *e)
+{
+    proj_history h = {0};
+    bool found = false;
+    jpl_err rc = proj_history_load(kv, nip, &h, &found, e);
+    if (rc != JPL_OK)
+        return rc;
+    *year_out = found ? proj_history_count_year(&h, ms) : proj_wib_year(ms);
+    proj_history_free(&h);
+    return JPL_OK;
 }
 
 /* ---- encoding ---- */
@@ -181,9 +227,12 @@ jpl_err proj_history_decode(const uint8_t *v, size_t vlen, proj_history *h, jpl_
         s->year = prd_u16(&r);
         s->kind = prd_u8(&r);
         uint8_t flags = prd_u8(&r);
-        s->cap_exempt = (flags & 1) != 0;
-        s->exited = (flags & 2) != 0;
+        s->cap_exempt = (flags & FLAG_EXEMPT) != 0;
+        s->exited = (flags & FLAG_EXITED) != 0;
         prd_str(&r, s->unit, sizeof s->unit);
+        s->contract_md = (flags & FLAG_CONTRACT) ? prd_u16(&r) : 0;
+        if ((flags & FLAG_CONTRACT) && s->contract_md == 0)
+            r.bad = true;
         h->n = i + 1;
     }
     if (r.bad || r.off != r.len || h->n == 0) {
@@ -216,6 +265,18 @@ jpl_err proj_history_load(pkv *kv, const char *nip, proj_history *h, bool *found
     return rc;
 }
 
+/* month*100+day of a "YYYY-MM-DD" contract start, 0 if absent. The ledger validated the date
+ * before appending (jpl_event_validate), so a value that does not parse cannot be in the log;
+ * it would count as absent. */
+static uint16_t contract_md_of(const char *s)
+{
+    jpl_date d;
+    jpl_error e;
+    if (s == NULL || jpl_date_parse(s, "contract_start", &d, &e) != JPL_OK)
+        return 0;
+    return (uint16_t)(d.month * 100 + d.day);
+}
+
 jpl_err proj_history_apply(pkv *kv, const char *nip, const Jpl__Event *ev, jpl_error *e)
 {
     proj_history h = {0};
@@ -235,16 +296,21 @@ jpl_err proj_history_apply(pkv *kv, const char *nip, const Jpl__Event *ev, jpl_e
         step.cap_exempt = r->has_cap_exempt && r->cap_exempt;
         step.exited = false;
         snprintf(step.unit, sizeof step.unit, "%s", r->unit ? r->unit : "");
+        step.contract_md = contract_md_of(r->contract_start);
         break;
     }
     case JPL__EVENT__BODY_EMPLOYEE_UPDATED: {
         const Jpl__EmployeeUpdated *u = ev->employee_updated;
         if (u->has_kind)
             step.kind = (uint8_t)u->kind;
+        if (u->has_kind && u->kind != JPL__EMPLOYEE_KIND__KIND_PPPK)
+            step.contract_md = 0; /* no longer on a PPPK contract */
         if (u->has_cap_exempt)
             step.cap_exempt = u->cap_exempt;
         if (u->unit != NULL)
             snprintf(step.unit, sizeof step.unit, "%s", u->unit);
+        if (u->contract_start != NULL)
+            step.contract_md = contract_md_of(u->contract_start);
         break;
     }
     case JPL__EVENT__BODY_EMPLOYEE_EXITED:
@@ -262,8 +328,11 @@ jpl_err proj_history_apply(pkv *kv, const char *nip, const Jpl__Event *ev, jpl_e
         const proj_step *s = i < keep ? &h.steps[i] : &step;
         pbuf_u16(&b, s->year);
         pbuf_u8(&b, s->kind);
-        pbuf_u8(&b, (uint8_t)((s->cap_exempt ? 1 : 0) | (s->exited ? 2 : 0)));
+        pbuf_u8(&b, (uint8_t)((s->cap_exempt ? FLAG_EXEMPT : 0) | (s->exited ? FLAG_EXITED : 0) |
+                              (s->contract_md ? FLAG_CONTRACT : 0)));
         pbuf_str(&b, s->unit);
+        if (s->contract_md)
+            pbuf_u16(&b, s->contract_md);
     }
     proj_history_free(&h);
     uint8_t k[1 + JPL_NIP_LEN];

@@ -94,6 +94,8 @@ jpl_err proj_check_query(const char *nip, uint32_t year, bool allow_zero, jpl_er
 
 /* Calendar year of a UTC millisecond time in WIB (UTC+7). */
 uint32_t proj_wib_year(uint64_t ms);
+/* Calendar date (year, month 1-12, day 1-31) of a UTC millisecond time in WIB. */
+void proj_wib_date(uint64_t ms, uint32_t *year, uint32_t *month, uint32_t *day);
 
 /* Growable byte buffer for encoding values. */
 typedef struct {
@@ -130,6 +132,7 @@ typedef struct {
     bool cap_exempt;
     bool exited;
     char unit[PROJ_UNIT_MAX + 1];
+    uint16_t contract_md; /* PPPK contract start as month*100+day (401 = 1 April); 0 none */
 } proj_step;
 
 typedef struct {
@@ -146,6 +149,17 @@ jpl_err proj_history_apply(pkv *kv, const char *nip, const Jpl__Event *ev, jpl_e
 const proj_step *proj_history_at(const proj_history *h, uint32_t y);
 /* The current (latest in log order) step. */
 const proj_step *proj_history_current(const proj_history *h);
+
+/* The year an amount dated ms counts in for an employee whose step st is in force then: for a
+ * PPPK with a contract start, the label of the contract year containing the WIB date of ms (the
+ * calendar year in which that contract year began; a 29 February start has its anniversary on
+ * 1 March in other years); otherwise (PNS, no contract start, st NULL) the WIB calendar year. */
+uint32_t proj_count_year(const proj_step *st, uint64_t ms);
+/* proj_count_year() with the step of h in force for the WIB year of ms (proj_history_at). */
+uint32_t proj_history_count_year(const proj_history *h, uint64_t ms);
+/* The same from the history stored for nip in kv (the WIB year if the employee is unknown). */
+jpl_err proj_count_year_load(pkv *kv, const char *nip, uint64_t ms, uint32_t *year_out,
+                             jpl_error *e);
 
 /* Policy table (every policy_set, by effective year; a later one for the same year replaces). */
 jpl_err proj_policy_apply(pkv *kv, const Jpl__PolicySet *p, jpl_error *e);

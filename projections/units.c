@@ -1,8 +1,9 @@
 /*
  * The units projection: what a unit compliance report needs. Recognized JP are credited to the
  * unit the employee was in when the completion was appended (its position in the log), in the
- * completion's WIB year; headcounts and statuses are judged at query time from the employee
- * history and the policy of the year (docs/PROJECTIONS.md, "units").
+ * completion's WIB year (for a PPPK with a contract start: its contract year, proj_count_year);
+ * headcounts and statuses are judged at query time from the employee history and the policy of the
+ * year (docs/PROJECTIONS.md, "units").
  *
  * Family layout (besides '#applied', 'P' policy table and 'E' employee history, see common.c):
  *   'C' completion id (16)   -> NIP (18), u16 year, u8 len, unit      (live completions)
@@ -113,7 +114,7 @@ static jpl_err apply_completed(pkv *kv, const Jpl__Event *ev, const char *nip, j
         return jpl_fail(e, JPL_ERR_CORRUPT, "units: employee %s is unknown to the projection", nip);
     pbuf b = {0};
     pbuf_put(&b, nip, JPL_NIP_LEN);
-    pbuf_u16(&b, (uint16_t)proj_wib_year(ev->completed->completed_at_ms));
+    pbuf_u16(&b, (uint16_t)proj_history_count_year(&h, ev->completed->completed_at_ms));
     pbuf_str(&b, proj_history_current(&h)->unit);
     proj_history_free(&h);
     uint8_t k[17];

@@ -58,7 +58,7 @@ static void print_stats(const jpl_gen_stats *s, double secs)
             "gen: %llu employees (%llu PNS, %llu PPPK of which %llu cap-exempt), %llu events in "
             "%.2f s; %llu activities, %llu plans, %llu approvals, %llu enrollments (%llu "
             "drop-outs), %llu completions, %llu recognitions (%llu wrong ones revoked), %llu "
-            "transfers; %llu PNS below 20 JP, %llu PPPK over 24 JP\n",
+            "transfers; %llu PNS below 20 JP, %llu PPPK over 24 JP in the contract year\n",
             (unsigned long long)s->employees, (unsigned long long)s->pns,
             (unsigned long long)s->pppk, (unsigned long long)s->pppk_exempt,
             (unsigned long long)s->events, secs, (unsigned long long)s->activities,

@@ -579,8 +579,12 @@ typedef struct {
     char nip[JPL_NIP_LEN + 1];
     char kind[8];
     char unit[JPL_MAX_UNIT + 1];
-    int exempt; /* -1 not given, 0, 1 */
+    int exempt;              /* -1 not given, 0, 1 */
+    char contract_start[11]; /* "YYYY-MM-DD" or "" (not given) */
 } row_data;
+
+/* Columns of the employees CSV, in the order of NAMES in import_csv. */
+enum { COL_NIP, COL_KIND, COL_UNIT, COL_EXEMPT, COL_CONTRACT, N_COLS };
 
 #define MAX_FIELDS 16
 #define MAX_FIELD 1024
@@ -717,6 +721,8 @@ static json_t *employee_event(const row_data *r, bool update)
     json_object_set_new(o, "unit", json_string(r->unit));
     if (r->exempt >= 0)
         json_object_set_new(o, "cap_exempt", json_boolean(r->exempt == 1));
+    if (r->contract_start[0] != '\0')
+        json_object_set_new(o, "contract_start", json_string(r->contract_start));
     return o;
 }
 
@@ -730,7 +736,7 @@ static json_t *employee_retry(importer *im, size_t u, jpl_err code, const char *
     return employee_event(ui->data, true);
 }
 
-static int csv_row(importer *im, const csv_record *r, const int col[4], size_t ncols)
+static int csv_row(importer *im, const csv_record *r, const int col[N_COLS], size_t ncols)
 {
     char label[48];
     snprintf(label, sizeof label, "line %zu", r->line);
@@ -738,14 +744,15 @@ static int csv_row(importer *im, const csv_record *r, const int col[4], size_t n
     row_data *d = calloc(1, sizeof *d);
     if (d == NULL)
         return cli_fail(CMD, JPL_ERR_INTERNAL, "out of memory");
-    char f[4][MAX_FIELD + 1];
-    for (int i = 0; i < 4; i++) {
+    char f[N_COLS][MAX_FIELD + 1];
+    for (int i = 0; i < N_COLS; i++) {
         f[i][0] = '\0';
         if (col[i] >= 0 && (size_t)col[i] < r->n)
             snprintf(f[i], sizeof f[i], "%s", r->f[col[i]]);
         trim(f[i]);
     }
     jpl_error e = {0};
+    jpl_date date;
     if (r->n != ncols)
         snprintf(reason, sizeof reason, "%zu fields, the header has %zu", r->n, ncols);
     else if (jpl_nip_validate(f[0], strlen(f[0]), jpl_time_yyyymm(jpl_now_ms()), &e) != JPL_OK)
@@ -756,6 +763,11 @@ static int csv_row(importer *im, const csv_record *r, const int col[4], size_t n
         snprintf(reason, sizeof reason, "unit must be 1..%d bytes", JPL_MAX_UNIT);
     else if ((d->exempt = parse_bool(f[3])) == -2)
         snprintf(reason, sizeof reason, "cap_exempt '%.40s' is not true or false", f[3]);
+    else if (f[COL_CONTRACT][0] != '\0' &&
+             jpl_date_parse(f[COL_CONTRACT], "contract_start", &date, &e) != JPL_OK)
+        snprintf(reason, sizeof reason, "%s", e.msg);
+    else if (f[COL_CONTRACT][0] != '\0' && strcasecmp(f[1], "pppk") != 0)
+        snprintf(reason, sizeof reason, "contract_start is for PPPK only, kind is '%.40s'", f[1]);
     if (reason[0] != '\0') {
         free(d);
         return skip_unit(im, label, reason);
@@ -765,6 +777,8 @@ static int csv_row(importer *im, const csv_record *r, const int col[4], size_t n
     d->nip[JPL_NIP_LEN] = '\0';
     snprintf(d->kind, sizeof d->kind, "%s", strcasecmp(f[1], "pns") == 0 ? "pns" : "pppk");
     memcpy(d->unit, f[2], strlen(f[2]) + 1);
+    /* checked above: empty, or a valid date of exactly 10 bytes */
+    memcpy(d->contract_start, f[COL_CONTRACT], strnlen(f[COL_CONTRACT], 10));
     json_t *events = json_array();
     json_array_append_new(events, employee_event(d, false));
     int ret = add_unit(im, label, true, events, 0, d);
@@ -796,12 +810,13 @@ static int import_csv(importer *im, FILE *in)
         return cli_fail(CMD, JPL_ERR_BAD_INPUT, "line %zu: %s", line + 1,
                         got == 0 ? "no header row (nip,kind,unit,cap_exempt)" : why);
     }
-    int col[4] = {-1, -1, -1, -1};
-    static const char *const NAMES[4] = {"nip", "kind", "unit", "cap_exempt"};
+    int col[N_COLS] = {-1, -1, -1, -1, -1};
+    static const char *const NAMES[N_COLS] = {"nip", "kind", "unit", "cap_exempt",
+                                              "contract_start"};
     for (size_t i = 0; i < r->n; i++) {
         trim(r->f[i]);
         int which = -1;
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < N_COLS; k++)
             if (strcasecmp(r->f[i], NAMES[k]) == 0)
                 which = k;
         if (strcasecmp(r->f[i], "exemption") == 0)
@@ -809,7 +824,7 @@ static int import_csv(importer *im, FILE *in)
         if (which < 0 || col[which] >= 0) {
             int ret = cli_fail(CMD, JPL_ERR_BAD_INPUT,
                                "line %zu: header column '%.40s' is %s (want nip, kind, unit and "
-                               "optionally cap_exempt)",
+                               "optionally cap_exempt, contract_start)",
                                r->line, r->f[i], which < 0 ? "unknown" : "repeated");
             free(r);
             return ret;

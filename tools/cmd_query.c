@@ -214,8 +214,10 @@ static void print_balance(json_t *b)
     jp_text(cn, sizeof cn, int_of(b, "counted_jp_centi"));
     bool pppk = strcmp(str_of(b, "kind"), "pppk") == 0 || strcmp(str_of(b, "kind"), "PPPK") == 0;
     bool exempt = json_is_true(json_object_get(b, "cap_exempt"));
-    printf("%s %llu %s%s, %s\n", str_of(b, "nip"), (unsigned long long)int_of(b, "year"),
-           pppk ? "PPPK" : "PNS", pppk && exempt ? " (cap-exempt)" : "", str_of(b, "unit"));
+    const char *from = str_of(b, "contract_year_from");
+    printf("%s %llu %s%s, %s%s%s%s\n", str_of(b, "nip"), (unsigned long long)int_of(b, "year"),
+           pppk ? "PPPK" : "PNS", pppk && exempt ? " (cap-exempt)" : "", str_of(b, "unit"),
+           from[0] ? " (contract year from " : "", from, from[0] ? ")" : "");
     printf("  planned %s  approved %s  enrolled %s  completed %s  recognized %s  counted %s JP\n",
            pl, ap, en, co, re, cn);
     jp_text(th, sizeof th, int_of(b, pppk ? "cap_jp_centi" : "floor_jp_centi"));

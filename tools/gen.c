@@ -529,6 +529,27 @@ static uint32_t draw_activity(const world *w, rng *r, bool leader)
     return w->first[c] + below(r, w->count[c]);
 }
 
+/* A PPPK's contract start (a common TMT: 1 January, 1 March, 1 April or 1 July of one of the
+ * three years before the year, not before the appointment month in the NIP), drawn from its own
+ * stream so that every other draw of the employee is what it was before contract starts.
+ * Writes "YYYY-MM-DD" to out and returns its day of the year (0-based) in the year. */
+static uint32_t contract_start(const world *w, uint64_t seed, uint64_t index, const char *nip,
+                               char out[11])
+{
+    static const uint8_t MONTHS[] = {1, 1, 1, 1, 3, 3, 4, 4, 4, 7};
+    rng r;
+    rng_seed(&r, seed, 3, index);
+    uint32_t m = MONTHS[below(&r, sizeof MONTHS)];
+    uint32_t y = w->year - 1 - below(&r, 3);
+    uint32_t appointed = 0; /* YYYYMM of the NIP */
+    for (int i = 8; i < 14; i++)
+        appointed = appointed * 10 + (uint32_t)(nip[i] - '0');
+    while (y * 100 + m < appointed)
+        y++;
+    snprintf(out, 11, "%04u-%02u-01", y % 10000, m % 100);
+    return (uint32_t)(days_from_civil(w->year, m, 1) - w->year_day0);
+}
+
 static jpl_err employee(world *w, emitter *em, uint64_t index, jpl_error *e)
 {
     rng r;
@@ -555,11 +576,18 @@ static jpl_err employee(world *w, emitter *em, uint64_t index, jpl_error *e)
         st->pns++;
     }
     uuid_text(id, reg_id);
+    char start[11] = "", contract[48] = "";
+    uint32_t anniversary =
+        0; /* day of the year from which completions count in its contract year */
+    if (pppk) {
+        anniversary = contract_start(w, em->o->seed, index, nip, start);
+        snprintf(contract, sizeof contract, ",\"contract_start\":\"%s\"", start);
+    }
     rc = emit(em, JPL_GEN_EMPLOYEES, e,
               "{\"type\":\"employee_registered\",\"id\":\"%s\",\"nip\":\"%s\","
-              "\"issued_at_ms\":%llu,\"kind\":\"%s\",\"unit\":\"%s\"%s}",
+              "\"issued_at_ms\":%llu,\"kind\":\"%s\",\"unit\":\"%s\"%s%s}",
               id, nip, (unsigned long long)when(w, 1, (uint32_t)(index % 80000)),
-              pppk ? "pppk" : "pns", unit, exempt ? ",\"cap_exempt\":true" : "");
+              pppk ? "pppk" : "pns", unit, exempt ? ",\"cap_exempt\":true" : "", contract);
     if (rc != JPL_OK)
         return rc;
 
@@ -590,7 +618,7 @@ static jpl_err employee(world *w, emitter *em, uint64_t index, jpl_error *e)
         sum += jp;
     }
     /* the draws of every item happen whatever the phases asked for */
-    uint32_t recognized = 0;
+    uint32_t recognized = 0, in_contract_year = 0;
     for (size_t k = 0; k < n; k++) {
         item *it = &items[k];
         const activity *a = &w->acts[it->act];
@@ -608,10 +636,14 @@ static jpl_err employee(world *w, emitter *em, uint64_t index, jpl_error *e)
         draw_id(&r, it->rev_id);
         if (it->recognized)
             recognized += a->jp_centi;
+        /* when() puts a later day on the last day of the year */
+        uint32_t done = it->complete_doy < w->year_days ? it->complete_doy : w->year_days - 1;
+        if (it->recognized && done >= anniversary)
+            in_contract_year += a->jp_centi;
     }
     if (!pppk && recognized < FLOOR_CENTI)
         st->pns_short++;
-    if (pppk && !exempt && recognized > CAP_CENTI)
+    if (pppk && !exempt && in_contract_year > CAP_CENTI)
         st->pppk_over++;
     bool has_plan = n > 0 && chance(&r, 900);
     bool approved = has_plan && chance(&r, 950);

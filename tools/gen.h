@@ -49,7 +49,8 @@ typedef struct {
 typedef struct {
     uint64_t employees, pns, pppk, pppk_exempt;
     uint64_t pns_short; /* PNS whose recognized JP stay below 20 JP */
-    uint64_t pppk_over; /* non-exempt PPPK whose recognized JP exceed 24 JP */
+    uint64_t pppk_over; /* non-exempt PPPK whose recognized JP exceed 24 JP in the contract
+                         * year that began in the year (their learning after the anniversary) */
     uint64_t events;    /* lines emitted */
     uint64_t by_phase[JPL_GEN_PHASES];
     uint64_t plans, approvals, enrollments, dropouts, completions, recognitions;

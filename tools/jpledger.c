@@ -180,8 +180,9 @@ static const jpl_command COMMANDS[] = {
      "  and revocations; the statement id is the event id, so importing again changes nothing.\n"
      "  The actor must be an Agent whose account name is the NIP. --minutes-per-jp converts\n"
      "  result.duration to JP (default 45); --activities reads activity_defined lines whose JP\n"
-     "  wins over the duration. employees: CSV with a header nip,kind,unit[,cap_exempt];\n"
-     "  registers new employees and updates registered ones.\n"
+     "  wins over the duration. employees: CSV with a header\n"
+     "  nip,kind,unit[,cap_exempt][,contract_start] (YYYY-MM-DD, PPPK only); registers new\n"
+     "  employees and updates registered ones (a new contract_start is a renewal).\n"
      "  Statements or rows that cannot be imported are reported one per line with the reason\n"
      "  and skipped; a summary line closes. Exit 0 if nothing was skipped, 3 if some were,\n"
      "  another code if the import stopped (docs/IMPORT.md)\n" DATA_OPT REMOTE_OPT JSON_OPT,

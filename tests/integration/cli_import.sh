@@ -83,6 +83,25 @@ contains "quoted comma kept" "$WORK/out" '"unit":"Biro Umum, Sekretariat Jendera
 contains "doubled quotes" "$WORK/out" '"unit":"Biro \\"Hukum\\" dan Humas"'
 contains "an existing employee is updated" "$WORK/out" '"type":"employee_updated","id":"[0-9a-f-]*","nip":"'"$NIP"'"'
 contains "exemption" "$WORK/out" '"cap_exempt":true'
+cat > "$WORK/contract.csv" <<CSV
+nip,kind,unit,contract_start
+199808082019011010,pppk,Pusat Data dan Informasi,2024-04-01
+199001012015022003,pppk,Inspektorat Jenderal,2025-07-01
+199909092020011011,pppk,Biro Umum,2025-02-29
+199909092020011011,pns,Biro Umum,2025-04-01
+199909092020011011,pppk,Biro Umum,1 April 2025
+CSV
+check "import employees with contract starts" 3 "$BIN" import employees --data "$L" --key "$WORK/hr.key" "$WORK/contract.csv"
+contains "a new PPPK and a renewal" "$WORK/out" "registered 1, updated 1, duplicates 0, skipped 3"
+contains "not a calendar date" "$WORK/out" "skipped line 4: contract_start '2025-02-29' is not a calendar date"
+contains "PPPK only" "$WORK/out" "skipped line 5: contract_start is for PPPK only"
+contains "not a date" "$WORK/out" "skipped line 6: contract_start '1 April 2025' is not a date YYYY-MM-DD"
+check "read the contract starts" 0 "$BIN" read --data "$L" --from $((total + 5)) --json
+contains "contract start registered" "$WORK/out" '"nip":"199808082019011010".*"contract_start":"2024-04-01"'
+contains "renewal" "$WORK/out" '"type":"employee_updated".*"nip":"199001012015022003".*"contract_start":"2025-07-01"'
+check "replay (import does not attach the projections)" 0 "$BIN" replay --data "$L"
+check "balance of a PPPK on contract years" 0 "$BIN" balance --data "$L" 199808082019011010 --json
+contains "contract year shown" "$WORK/out" '"contract_year_from":"20[0-9][0-9]-04-01"'
 printf 'nip,kind\n198503122009031001,pns\n' > "$WORK/nounit.csv"
 check "CSV without a unit column" 3 "$BIN" import employees --data "$L" --key "$WORK/hr.key" "$WORK/nounit.csv"
 contains "names the columns" "$WORK/err" "nip, kind and unit"

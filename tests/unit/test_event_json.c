@@ -962,6 +962,63 @@ static void test_validate_unpacked(void)
     jpl_event_free(ev);
 }
 
+/* contract_start: a real calendar date "YYYY-MM-DD", PPPK only (as far as the event says). */
+static void test_contract_start(void)
+{
+    const char *pppk =
+        "{\"type\":\"employee_registered\",\"nip\":\"199005152015031001\",\"kind\":\"pppk\","
+        "\"unit\":\"Biro SDM\"}";
+    const char *renew = "{\"type\":\"employee_updated\",\"nip\":\"199005152015031001\"}";
+    EXPECT_OK(with(pppk, "contract_start", "\"2025-04-01\""));
+    EXPECT_OK(with(pppk, "contract_start", "\"2024-02-29\""));
+    /* a renewal alone is a change */
+    EXPECT_OK(with(renew, "contract_start", "\"2026-04-01\""));
+    static const char *const BAD_FORM[] = {
+        "\"2025-4-01\"",        "\"20250401\"",    "\"2025/04/01\"", "\"\"",
+        "\"2025-04-01T00:00\"", "\" 2025-04-01\"", "\"2025-04-0a\""};
+    for (size_t i = 0; i < sizeof BAD_FORM / sizeof BAD_FORM[0]; i++)
+        EXPECT_FAIL(with(pppk, "contract_start", BAD_FORM[i]), "is not a date YYYY-MM-DD");
+    EXPECT_FAIL(with(pppk, "contract_start", "\"2025-02-29\""), "is not a calendar date");
+    EXPECT_FAIL(with(pppk, "contract_start", "\"2025-13-01\""), "is not a calendar date");
+    EXPECT_FAIL(with(pppk, "contract_start", "\"2025-04-31\""), "is not a calendar date");
+    EXPECT_FAIL(with(pppk, "contract_start", "\"2025-00-10\""), "is not a calendar date");
+    EXPECT_FAIL(with(renew, "contract_start", "\"1899-12-31\""), "year 1899 is outside 1900-2100");
+    EXPECT_FAIL(with(pppk, "contract_start", "20250401"), "field 'contract_start' must be ");
+    /* PNS have no contract */
+    EXPECT_FAIL(with(EMPREG, "contract_start", "\"2025-04-01\""),
+                "field 'contract_start' is for PPPK only");
+    json_t *to_pns = with(renew, "kind", "\"pns\"");
+    json_object_set_new(to_pns, "contract_start", json_string("2025-04-01"));
+    EXPECT_FAIL(to_pns, "field 'contract_start' is for PPPK only");
+    json_t *to_pppk = with(renew, "kind", "\"pppk\"");
+    json_object_set_new(to_pppk, "contract_start", json_string("2025-04-01"));
+    EXPECT_OK(to_pppk);
+
+    /* the same checks on a struct unpacked from protobuf bytes */
+    Jpl__Event *ev = from_text("{\"type\":\"employee_registered\",\"nip\":\"199005152015031001\","
+                               "\"issued_at_ms\":1736128800000,\"kind\":\"pppk\","
+                               "\"unit\":\"Biro SDM\",\"contract_start\":\"2025-04-01\"}");
+    REQUIRE(ev != NULL);
+    jpl_error e = {0};
+    CHECK_EQ(jpl_event_validate(ev, NOW_MS, &e), JPL_OK);
+    free(ev->employee_registered->contract_start);
+    ev->employee_registered->contract_start = strdup("2025-02-30");
+    Jpl__Event *u = pack_unpack(ev, NULL, NULL);
+    REQUIRE(u != NULL);
+    CHECK_EQ(jpl_event_validate(u, NOW_MS, &e), JPL_ERR_BAD_INPUT);
+    CHECK(strstr(e.msg, "field 'contract_start' '2025-02-30' is not a calendar date") != NULL);
+    jpl__event__free_unpacked(u, NULL);
+    ev->employee_registered->kind = JPL__EMPLOYEE_KIND__KIND_PNS;
+    free(ev->employee_registered->contract_start);
+    ev->employee_registered->contract_start = strdup("2025-03-01");
+    u = pack_unpack(ev, NULL, NULL);
+    REQUIRE(u != NULL);
+    CHECK_EQ(jpl_event_validate(u, NOW_MS, &e), JPL_ERR_BAD_INPUT);
+    CHECK(strstr(e.msg, "is for PPPK only") != NULL);
+    jpl__event__free_unpacked(u, NULL);
+    jpl_event_free(ev);
+}
+
 /* Packs a doc example, unpacks it and prints it: the JSON of the unpacked event is the original. */
 static void test_unpacked_equals_original(void)
 {
@@ -1021,6 +1078,7 @@ int main(void)
         TEST_CASE(test_text_input),
         TEST_CASE(test_defaults),
         TEST_CASE(test_validate_unpacked),
+        TEST_CASE(test_contract_start),
     };
     return jpl_test_run("event_json", CASES, sizeof CASES / sizeof CASES[0]);
 }

@@ -1461,6 +1461,212 @@ static void test_property_random_history(void)
     teardown(&f);
 }
 
+/* ---- PPPK contract years ---- */
+
+#define T2025_MAR31_WIB 1743444000000ULL /* 2025-03-31T18:00Z = 2025-04-01T01:00 WIB */
+#define T2024_FEB29 1709175600000ULL     /* 2024-02-29T03:00Z */
+#define T2025_FEB28 1740711600000ULL     /* 2025-02-28T03:00Z */
+#define T2025_MAR01 1740798000000ULL     /* 2025-03-01T03:00Z */
+#define T2028_FEB28 1835319600000ULL     /* 2028-02-28T03:00Z */
+#define T2028_FEB29 1835406000000ULL     /* 2028-02-29T03:00Z */
+
+/* employee_registered (kind pppk unless pns) or, with update, employee_updated: contract_start
+ * start (NULL: none). */
+static jpl_err contract(fixture *f, const char *nip, bool update, const char *kind,
+                        const char *start, uint64_t at)
+{
+    char json[512], id[37], cs[64] = "";
+    if (start != NULL)
+        snprintf(cs, sizeof cs, ",\"contract_start\":\"%s\"", start);
+    snprintf(json, sizeof json,
+             "{\"type\":\"employee_%s\",\"id\":\"%s\",\"nip\":\"%s\",\"kind\":\"%s\"%s%s"
+             "%s,\"issued_at_ms\":%llu}",
+             update ? "updated" : "registered", new_id(id), nip, kind,
+             update ? "" : ",\"unit\":\"Pusdatin\"", update ? "" : ",\"cap_exempt\":false", cs,
+             (unsigned long long)at);
+    return app(f, &f->hr, json, NULL);
+}
+
+/* The recognized figure and status of nip in year (-1 figure if the query fails). */
+static void check_year(fixture *f, const char *nip, uint32_t year, uint64_t recognized,
+                       jpl_balance_status status, const char *from)
+{
+    jpl_balance b;
+    CHECK(balance(f, nip, year, &b));
+    CHECK_EQ(b.recognized, recognized);
+    CHECK_EQ(b.completed, recognized);
+    CHECK_EQ(b.status, status);
+    json_t *j = jpl_balance_to_json(&b);
+    const char *got = json_string_value(json_object_get(j, "contract_year_from"));
+    if (from == NULL)
+        CHECK(got == NULL);
+    else
+        CHECK(got != NULL && strcmp(got, from) == 0);
+    json_decref(j);
+}
+
+static bool replay_matches(fixture *f)
+{
+    jpl_replay_opts o = {.check = true};
+    jpl_replay_result res[JPL_PROJ_COUNT];
+    size_t n = 0;
+    jpl_error e = {0};
+    if (jpl_projections_replay(f->l, &o, res, &n, &e) != JPL_OK || n != JPL_PROJ_COUNT)
+        return false;
+    bool all = true;
+    for (size_t i = 0; i < n; i++)
+        all = all && res[i].match;
+    return all;
+}
+
+static void test_contract_years(void)
+{
+    fixture f;
+    REQUIRE(setup(&f, "proj_contract", true));
+    REQUIRE(classical(&f, "K16", 1600) == JPL_OK);
+    REQUIRE(classical(&f, "K08", 800) == JPL_OK);
+    /* C: PPPK, contract from 1 April; B: PPPK on calendar years; A: PNS */
+    REQUIRE(contract(&f, NIP_C, false, "pppk", "2025-04-01", T2024_MAR) == JPL_OK);
+    REQUIRE(contract(&f, NIP_B, false, "pppk", NULL, T2024_MAR) == JPL_OK);
+    REQUIRE(employee(&f, NIP_A, "pns", "Pusdatin", false, T2024_MAR) == JPL_OK);
+    const char *nips[] = {NIP_C, NIP_B, NIP_A};
+    for (size_t i = 0; i < 3; i++) {
+        REQUIRE(learn(&f, nips[i], "K16", 1600, T2025_MAR, NULL));
+        REQUIRE(learn(&f, nips[i], "K16", 1600, T2025_MAY, NULL));
+    }
+    /* C: 16 JP in contract year 2024 (to 31 March 2025), 16 in 2025: within the cap in both */
+    check_year(&f, NIP_C, 2024, 1600, JPL_STATUS_WITHIN, "2024-04-01");
+    check_year(&f, NIP_C, 2025, 1600, JPL_STATUS_WITHIN, "2025-04-01");
+    jpl_balance b;
+    REQUIRE(balance(&f, NIP_C, 2024, &b));
+    CHECK_EQ(b.enrolled, 1600);
+    CHECK_EQ(b.counted, 1600);
+    /* B on calendar years: 32 JP in 2025, over by 8; A (PNS) unaffected: 32 in 2025, met */
+    check_year(&f, NIP_B, 2025, 3200, JPL_STATUS_OVER, NULL);
+    REQUIRE(balance(&f, NIP_B, 2025, &b));
+    CHECK_EQ(b.excess, 800);
+    check_year(&f, NIP_B, 2024, 0, JPL_STATUS_WITHIN, NULL);
+    check_year(&f, NIP_A, 2025, 3200, JPL_STATUS_MET, NULL);
+    check_year(&f, NIP_A, 2024, 0, JPL_STATUS_SHORT, NULL);
+    /* the units report follows the same years: C is at no cap, B is */
+    jpl_unit_row r;
+    REQUIRE(unit_row(&f, 2025, "Pusdatin", &r));
+    CHECK_EQ(r.pppk_at_cap, 1);
+    CHECK_EQ(r.headcount_pppk, 2);
+    CHECK_EQ(r.recognized, 1600 + 3200 + 3200);
+    REQUIRE(unit_row(&f, 2024, "Pusdatin", &r));
+    CHECK_EQ(r.recognized, 1600);
+    CHECK_EQ(r.pppk_at_cap, 0);
+    /* the anniversary is a WIB date: 2025-03-31 18:00 UTC is 1 April in Jakarta */
+    REQUIRE(learn(&f, NIP_C, "K08", 800, T2025_MAR31_WIB, NULL));
+    check_year(&f, NIP_C, 2025, 2400, JPL_STATUS_WITHIN, "2025-04-01");
+    check_year(&f, NIP_C, 2024, 1600, JPL_STATUS_WITHIN, "2024-04-01");
+
+    /* a renewal moves the anniversary to 1 July: 1 April 2026 now falls in contract year 2025 */
+    REQUIRE(contract(&f, NIP_C, true, "pppk", "2025-07-01", T2025_JUL) == JPL_OK);
+    REQUIRE(learn(&f, NIP_C, "K08", 800, T2026_APR, NULL));
+    check_year(&f, NIP_C, 2025, 3200, JPL_STATUS_OVER, "2025-07-01");
+    check_year(&f, NIP_C, 2026, 0, JPL_STATUS_WITHIN, "2026-07-01");
+    /* appointed PNS (in 2026): 2026 is judged on the calendar year, as PNS */
+    REQUIRE(contract(&f, NIP_C, true, "pns", NULL, T2026_FEB) == JPL_OK);
+    REQUIRE(learn(&f, NIP_C, "K08", 800, T2026_APR + 86400000, NULL));
+    check_year(&f, NIP_C, 2026, 800, JPL_STATUS_SHORT, NULL);
+
+    /* bad dates are refused whole: nothing is appended */
+    uint64_t size = jpl_ledger_size(f.l);
+    CHECK_EQ(contract(&f, NIP_B, true, "pppk", "2025-02-29", T2025_JUL), JPL_ERR_BAD_INPUT);
+    CHECK_EQ(contract(&f, NIP_A, true, "pns", "2025-04-01", T2025_JUL), JPL_ERR_BAD_INPUT);
+    /* the same as signed protobuf bytes, past the JSON reader */
+    Jpl__Event *ev = NULL;
+    jpl_error e = {0};
+    const char *json = "{\"type\":\"employee_updated\",\"nip\":\"" NIP_B "\","
+                       "\"contract_start\":\"2025-04-01\"}";
+    REQUIRE(jpl_event_from_json_text(json, strlen(json), jpl_now_ms(), &ev, &e) == JPL_OK);
+    free(ev->employee_updated->contract_start);
+    ev->employee_updated->contract_start = strdup("2025-04-31");
+    uint8_t *env = NULL;
+    size_t len = 0;
+    REQUIRE(jpl_event_seal(ev, f.hr.pk, f.hr.sk, &env, &len, &e) == JPL_OK);
+    jpl_append_result res;
+    CHECK_EQ(jpl_ledger_append(f.l, &(jpl_bytes){env, len}, 1, &res, &e), JPL_ERR_BAD_INPUT);
+    CHECK(strstr(e.msg, "contract_start") != NULL);
+    free(env);
+    jpl_event_free(ev);
+    CHECK_EQ(jpl_ledger_size(f.l), size);
+
+    /* live and replayed state agree */
+    CHECK(replay_matches(&f));
+    teardown(&f);
+}
+
+static void test_contract_feb29(void)
+{
+    fixture f;
+    REQUIRE(setup(&f, "proj_feb29", true));
+    REQUIRE(classical(&f, "K04", 400) == JPL_OK);
+    REQUIRE(contract(&f, NIP_D, false, "pppk", "2024-02-29", T2024_FEB29) == JPL_OK);
+    REQUIRE(learn(&f, NIP_D, "K04", 400, T2024_FEB29, NULL));
+    REQUIRE(learn(&f, NIP_D, "K04", 400, T2025_FEB28, NULL)); /* -> 2024 */
+    REQUIRE(learn(&f, NIP_D, "K04", 400, T2025_MAR01, NULL)); /* -> 2025 */
+    REQUIRE(learn(&f, NIP_D, "K04", 400, T2028_FEB28, NULL)); /* -> 2027 */
+    REQUIRE(learn(&f, NIP_D, "K04", 400, T2028_FEB29, NULL)); /* -> 2028 */
+    check_year(&f, NIP_D, 2024, 800, JPL_STATUS_WITHIN, "2024-02-29");
+    check_year(&f, NIP_D, 2025, 400, JPL_STATUS_WITHIN, "2025-03-01");
+    check_year(&f, NIP_D, 2027, 400, JPL_STATUS_WITHIN, "2027-03-01");
+    check_year(&f, NIP_D, 2028, 400, JPL_STATUS_WITHIN, "2028-02-29");
+    CHECK(replay_matches(&f));
+    teardown(&f);
+}
+
+/* The stored employee history: a step without a contract start keeps the layout it had before
+ * contract years (so such records decode and digests do not change); one with a start sets flag 4
+ * and appends u16 month*100+day; a flag without its u16 is corrupt. */
+static void test_contract_history_format(void)
+{
+    fixture f;
+    REQUIRE(setup(&f, "proj_hist_fmt", true));
+    REQUIRE(contract(&f, NIP_B, false, "pppk", NULL, T2025_FEB) == JPL_OK);
+    REQUIRE(contract(&f, NIP_C, false, "pppk", "2024-04-01", T2025_FEB) == JPL_OK);
+    REQUIRE(reopen_rw(&f, false));
+    jpl_store *s = jpl_ledger_store(f.l);
+    int cf = 0;
+    jpl_error e = {0};
+    REQUIRE(jpl_store_cf(s, "p.balances.g1", false, &cf, &e) == JPL_OK);
+    static const uint8_t OLD[] = {0,   1,   2025 >> 8, 2025 & 0xff, 2,   0,   8,  'P',
+                                  'u', 's', 'd',       'a',         't', 'i', 'n'};
+    static const uint8_t NEW[] = {0,   1,   2025 >> 8, 2025 & 0xff, 2,         4,
+                                  8,   'P', 'u',       's',         'd',       'a',
+                                  't', 'i', 'n',       401 >> 8,    401 & 0xff};
+    uint8_t k[19] = {'E'};
+    uint8_t *v = NULL;
+    size_t vlen = 0;
+    memcpy(k + 1, NIP_B, 18);
+    REQUIRE(jpl_store_get(s, cf, k, sizeof k, &v, &vlen, &e) == JPL_OK);
+    CHECK(vlen == sizeof OLD && memcmp(v, OLD, vlen) == 0);
+    free(v);
+    memcpy(k + 1, NIP_C, 18);
+    REQUIRE(jpl_store_get(s, cf, k, sizeof k, &v, &vlen, &e) == JPL_OK);
+    CHECK(vlen == sizeof NEW && memcmp(v, NEW, vlen) == 0);
+    free(v);
+    /* an old-format record written by hand decodes; a truncated new one is corrupt */
+    memcpy(k + 1, NIP_B, 18);
+    jpl_batch *b = jpl_batch_new();
+    jpl_batch_put(b, s, cf, k, sizeof k, OLD, sizeof OLD);
+    memcpy(k + 1, NIP_C, 18);
+    jpl_batch_put(b, s, cf, k, sizeof k, NEW, sizeof NEW - 1);
+    REQUIRE(jpl_store_write(s, b, true, &e) == JPL_OK);
+    jpl_batch_free(b);
+    jpl_balance bal;
+    CHECK(balance(&f, NIP_B, 2025, &bal));
+    CHECK_EQ(bal.kind, JPL__EMPLOYEE_KIND__KIND_PPPK);
+    CHECK_EQ(bal.contract_md, 0);
+    jpl_balance *all = NULL;
+    size_t n = 0;
+    CHECK_EQ(jpl_balance_query(f.l, NIP_C, 2025, &all, &n, &e), JPL_ERR_CORRUPT);
+    CHECK(strstr(e.msg, "employee history record is malformed") != NULL);
+    teardown(&f);
+}
+
 int main(void)
 {
     if (!jpl_crypto_init())
@@ -1471,6 +1677,9 @@ int main(void)
         TEST_CASE(test_catch_up),
         TEST_CASE(test_replay_check_and_leftovers),
         TEST_CASE(test_kind_change_exit_and_hooks),
+        TEST_CASE(test_contract_years),
+        TEST_CASE(test_contract_feb29),
+        TEST_CASE(test_contract_history_format),
         TEST_CASE(test_property_random_history),
     };
     return jpl_test_run("projections", cases, sizeof cases / sizeof cases[0]);

@@ -44,6 +44,20 @@ jpl_err jpl_nip_parse(const char *nip, size_t len, uint32_t now_yyyymm, jpl_nip 
 /* jpl_nip_parse() without the parsed form. */
 jpl_err jpl_nip_validate(const char *nip, size_t len, uint32_t now_yyyymm, jpl_error *e);
 
+/* A Gregorian calendar date. */
+typedef struct {
+    uint16_t year; /* 1900-2100 */
+    uint8_t month; /* 1-12 */
+    uint8_t day;   /* 1-31, valid for the month and year */
+} jpl_date;
+
+/*
+ * Parses s as "YYYY-MM-DD" (exactly that form, a real calendar date, year 1900-2100). what names
+ * the field in the message. On success fills *out; on failure returns JPL_ERR_BAD_INPUT with a
+ * message naming the field, the text and what is wrong; *out is untouched.
+ */
+jpl_err jpl_date_parse(const char *s, const char *what, jpl_date *out, jpl_error *e);
+
 /* UTC year and month of a Unix time in milliseconds, as YYYYMM (1970-01-01 gives 197001). */
 uint32_t jpl_time_yyyymm(uint64_t unix_ms);
 

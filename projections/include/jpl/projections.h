@@ -170,6 +170,9 @@ typedef struct {
     uint64_t excess;                       /* PPPK over */
     uint32_t floor_jp_centi, cap_jp_centi; /* of the policy in force */
     uint32_t policy_year;                  /* its effective year, 0 = national defaults */
+    /* PPPK with a contract start: year is the contract year that began on this date (month*100
+     * + day, in year; 229 falls on 301 in other years); 0: year is the WIB calendar year */
+    uint16_t contract_md;
 } jpl_balance;
 
 /*
