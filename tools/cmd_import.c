@@ -22,6 +22,7 @@
 #include "jpl/ledger.h"
 #include "jpl/nip.h"
 #include "jpl/note.h"
+#include "jpl/projections.h"
 #include "jpl/xapi.h"
 
 #define CMD "import"
@@ -59,6 +60,7 @@ typedef json_t *(*retry_fn)(importer *im, size_t u, jpl_err code, const char *ms
 
 struct importer {
     jpl_ledger *ledger;
+    jpl_projections *proj; /* keeps balances, units and trail current with every batch */
     jpl_client *client;
     jpl_note_signer signer;
     bool json;
@@ -936,7 +938,7 @@ int cmd_import(int argc, char **argv)
     ret = cli_open_input(CMD, file, &in);
     if (ret == JPL_OK)
         ret = remote.url ? cli_connect(CMD, &remote, &im.client)
-              : (rc = jpl_ledger_open(cli_data_dir(data), true, &im.ledger, &e)) != JPL_OK
+              : (rc = cli_open_writable(cli_data_dir(data), &im.ledger, &im.proj, &e)) != JPL_OK
                   ? cli_fail(CMD, rc, "%s", e.msg)
                   : JPL_OK;
     if (ret == JPL_OK && xapi) {
@@ -962,6 +964,7 @@ int cmd_import(int argc, char **argv)
     if (in != NULL && in != stdin)
         fclose(in);
     jpl_ledger_close(im.ledger);
+    jpl_projections_free(im.proj);
     jpl_client_close(im.client);
     jpl_note_signer_wipe(&im.signer);
     act_free(&x.acts);
