@@ -736,9 +736,12 @@ static jpl_err refuse_markers(const char *dir, jpl_error *e);
 
 static jpl_err make_dir(const char *path, jpl_error *e)
 {
-    if (mkdir(path, 0700) != 0 && errno != EEXIST)
-        return jpl_fail(e, JPL_ERR_IO, "%s: %s", path, strerror(errno));
-    return JPL_OK;
+    if (mkdir(path, 0700) == 0 || errno == EEXIST)
+        return JPL_OK;
+    if (errno == ENOENT)
+        return jpl_fail(e, JPL_ERR_IO, "cannot create %s: its parent directory does not exist",
+                        path);
+    return jpl_fail(e, JPL_ERR_IO, "cannot create %s: %s", path, strerror(errno));
 }
 
 static jpl_err write_signer_files(const jpl_note_signer *s, const char *key_path,

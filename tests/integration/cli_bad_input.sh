@@ -30,6 +30,8 @@ check "init with a '/' in the admin name" 3 "$BIN" init --data "$WORK/l2" --admi
 contains "says what is wrong with the name" "$WORK/err" "no '/'"
 test ! -e "$WORK/l2" && ok || bad "a refused init left $WORK/l2"
 check "init afterwards" 0 "$BIN" init --data "$WORK/l2"
+check "init under a missing directory" 19 "$BIN" init --data "$WORK/no/such/l3"
+contains "names the missing parent" "$WORK/err" "its parent directory does not exist"
 
 # an option given twice is refused, not silently the last one
 check "policy with --year twice" 2 "$BIN" policy set --data "$L" --key "$L/keys/admin.key" --year 2026 --year=2027
