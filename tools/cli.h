@@ -126,7 +126,7 @@ int remote_cosign(const cli_remote *r, const char *key_path, const char *log_key
 
 /* The --url forms of read, checkpoint and prove (tools/cmd_remote.c). */
 int remote_read(const cli_remote *r, uint64_t from, uint64_t count, bool json);
-int remote_checkpoint(const cli_remote *r);
+int remote_checkpoint(const cli_remote *r, uint64_t size);
 int remote_prove_inclusion(const cli_remote *r, uint64_t seq, bool has_size, uint64_t size,
                            bool json);
 int remote_prove_consistency(const cli_remote *r, uint64_t m, uint64_t n, bool json);

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "jpl/client.h"
 #include "jpl/codec.h"
+#include "jpl/cosign.h"
 #include "jpl/event_json.h"
 #include "jpl/keyfile.h"
 #include "jpl/ledger.h"
@@ -519,11 +520,13 @@ int cmd_checkpoint(int argc, char **argv)
                                          {"key", required_argument, 0, OPT_KEY},
                                          {"log-key", required_argument, 0, OPT_LOG_KEY},
                                          {"state", required_argument, 0, OPT_STATE},
+                                         {"size", required_argument, 0, OPT_SIZE},
                                          {"json", no_argument, 0, OPT_JSON},
                                          CLI_REMOTE_OPTS,
                                          {0, 0, 0, 0}};
     const char *data = NULL, *key = NULL, *log_key = NULL, *state = NULL;
     bool cosign = false, json = false;
+    uint64_t size = 0;
     cli_remote remote = {0};
     int c;
     CLI_GETOPT_LOOP(argc, argv, opts, c)
@@ -546,6 +549,10 @@ int cmd_checkpoint(int argc, char **argv)
         case OPT_STATE:
             state = optarg;
             break;
+        case OPT_SIZE:
+            if (!cli_parse_u64(optarg, &size) || size == 0)
+                return cli_usage_error("checkpoint", "--size takes a tree size of 1 or more");
+            break;
         case OPT_JSON:
             json = true;
             break;
@@ -560,17 +567,20 @@ int cmd_checkpoint(int argc, char **argv)
                                "--key, --log-key, --state and --json go with --cosign");
     if (cosign && (key == NULL || remote.url == NULL))
         return cli_usage_error("checkpoint", "--cosign needs --key AUDITOR.key and --url URL");
+    if (cosign && size != 0)
+        return cli_usage_error("checkpoint", "--cosign signs the latest checkpoint: no --size");
     if (cosign)
         return remote_cosign(&remote, key, log_key, state, json);
     if (remote.url)
-        return remote_checkpoint(&remote);
+        return remote_checkpoint(&remote, size);
     jpl_ledger *l = NULL;
     int ret = open_ledger("checkpoint", cli_data_dir(data), false, &l);
     if (ret != JPL_OK)
         return ret;
     char *note = NULL;
     jpl_error e = {0};
-    jpl_err rc = jpl_ledger_checkpoint(l, &note, &e);
+    jpl_err rc =
+        size ? jpl_ledger_checkpoint_at(l, size, &note, &e) : jpl_ledger_checkpoint(l, &note, &e);
     if (rc == JPL_OK)
         fputs(note, stdout);
     else

@@ -87,13 +87,13 @@ int cli_get_checkpoint(const char *cmd, jpl_client *c, uint64_t size, Jpl__Respo
     return rc;
 }
 
-int remote_checkpoint(const cli_remote *r)
+int remote_checkpoint(const cli_remote *r, uint64_t size)
 {
     jpl_client *c = NULL;
     int ret = cli_connect("checkpoint", r, &c);
     Jpl__Response *resp = NULL;
     if (ret == JPL_OK)
-        ret = cli_get_checkpoint("checkpoint", c, 0, &resp);
+        ret = cli_get_checkpoint("checkpoint", c, size, &resp);
     if (ret == JPL_OK)
         fputs(resp->checkpoint->note, stdout);
     jpl_codec_response_free(resp);

@@ -125,16 +125,18 @@ static const jpl_command COMMANDS[] = {
      "  (default tcp://127.0.0.1:7450); --json adds the latest checkpoint\n" JSON_OPT,
      cmd_status},
     {"checkpoint", "print the latest signed checkpoint; an auditor cosigns it",
-     "usage: jpledger checkpoint [--data DIR]\n"
+     "usage: jpledger checkpoint [--data DIR] [--size N]\n"
      "       jpledger checkpoint --cosign --key AUDITOR.key --url URL [--log-key VKEY|FILE]\n"
      "                           [--state FILE] [--json]\n"
      "  prints the latest signed checkpoint (C2SP tlog-checkpoint note) verbatim: the log's\n"
-     "  signature, then every auditor's cosignature.\n"
+     "  signature, then every auditor's cosignature. --size N: the kept checkpoint of tree\n"
+     "  size N instead (one is kept for every committed group: the tree_size of a proof).\n"
      "  --cosign: opens the server's latest checkpoint with the log key (--log-key, default:\n"
      "  the server's), checks with a consistency proof that it extends the checkpoint in\n"
      "  --state FILE (the last one this auditor cosigned; refuses a fork or a rollback, exit\n"
      "  9), writes the new one there, then sends the auditor's signature line to the server.\n"
-     "  The key must be registered with role auditor\n" DATA_OPT REMOTE_OPT,
+     "  The key must be registered with role auditor. A refused cosignature stays the state:\n"
+     "  this key has signed that checkpoint\n" DATA_OPT REMOTE_OPT,
      cmd_checkpoint},
     {"prove", "inclusion and consistency proofs",
      "usage: jpledger prove inclusion --seq I [--size N] [--json]\n"

@@ -158,6 +158,9 @@ check "consistency proof through the server" 0 "$BIN" prove consistency "${U[@]}
 check "proof out of range through the server" 3 "$BIN" prove inclusion "${U[@]}" --seq 999999
 check "checkpoint through the server" 0 "$BIN" checkpoint "${U[@]}"
 grep -q "^jpledger.local/log$" "$WORK/out" && ok || bad "checkpoint text"
+check "an older checkpoint through the server" 0 "$BIN" checkpoint "${U[@]}" --size 1
+test "$(sed -n 2p "$WORK/out")" = 1 && ok || bad "checkpoint --size 1 through the server: $(cat "$WORK/out")"
+check "no such checkpoint through the server" 16 "$BIN" checkpoint "${U[@]}" --size 999999
 check "unreachable server" 19 "$BIN" status --url "ipc://$WORK/nobody.ipc"
 
 # clean stop, then the ledger verifies offline with everything acknowledged in it

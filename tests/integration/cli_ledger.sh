@@ -91,6 +91,11 @@ check "checkpoint" 0 "$BIN" checkpoint --data "$L"
 contains "checkpoint origin" "$WORK/out" "^jpledger.local/log$"
 contains "checkpoint size" "$WORK/out" "^6$"
 contains "checkpoint signature line" "$WORK/out" "^— jpledger.local/log "
+check "the kept checkpoint of size 1 (init's)" 0 "$BIN" checkpoint --data "$L" --size 1
+contains "its size" "$WORK/out" "^1$"
+contains "its signature line" "$WORK/out" "^— jpledger.local/log "
+check "no checkpoint of a size no group ended at" 16 "$BIN" checkpoint --data "$L" --size 99
+check "checkpoint --size 0" 2 "$BIN" checkpoint --data "$L" --size 0
 
 check "prove inclusion" 0 "$BIN" prove inclusion --data "$L" --seq 3 --json
 contains "inclusion json" "$WORK/out" '"tree_size":6'
