@@ -281,15 +281,26 @@ int cmd_balance(int argc, char **argv)
 
 /* ---- trail ---- */
 
+/* UTC milliseconds as "YYYY-MM-DDTHH:MM:SSZ" (the JSON keeps the milliseconds). */
+static const char *utc_text(json_int_t ms, char buf[32])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL || strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, 32, "%lld ms", (long long)ms);
+    return buf;
+}
+
 static void print_trail_row(json_t *r)
 {
-    printf("%6lld %-19s %s (%s) issued %lld recorded %lld leaf %s",
+    char issued[32], recorded[32];
+    printf("%6lld %-19s %s (%s) issued %s recorded %s leaf %s",
            (long long)json_integer_value(json_object_get(r, "seq")),
            json_string_value(json_object_get(r, "type")),
            json_string_value(json_object_get(r, "key")),
            json_string_value(json_object_get(r, "role")),
-           (long long)json_integer_value(json_object_get(r, "issued_at_ms")),
-           (long long)json_integer_value(json_object_get(r, "recorded_at_ms")),
+           utc_text(json_integer_value(json_object_get(r, "issued_at_ms")), issued),
+           utc_text(json_integer_value(json_object_get(r, "recorded_at_ms")), recorded),
            json_string_value(json_object_get(r, "leaf_hash")));
     json_t *t = json_object_get(r, "revokes");
     if (t != NULL)

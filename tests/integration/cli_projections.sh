@@ -80,6 +80,8 @@ check "year not a number" 2 "$BIN" balance $PNS --data "$L" --year twenty
 check "no NIP" 2 "$BIN" balance --data "$L"
 check "unknown trail NIP" 16 "$BIN" trail 198503122009031009 --data "$L"
 
+check "trail text" 0 "$BIN" trail $MOVER --data "$L"
+grep -Eq ' issued 20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z recorded 20' "$WORK/out" && passes=$((passes+1)) || { echo "FAIL: trail text times are not UTC date-times: $(head -2 "$WORK/out")"; fails=$((fails+1)); }
 check "trail json" 0 "$BIN" trail $MOVER --data "$L" --json
 test "$(wc -l < "$WORK/out")" -eq 8 && passes=$((passes+1)) || { echo "FAIL: mover trail has $(wc -l < "$WORK/out") rows, want 8"; fails=$((fails+1)); }
 contains "trail names the verifier key" "$WORK/out" '"key":"verifier.example","role":"verifier"'
