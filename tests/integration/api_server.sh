@@ -150,8 +150,6 @@ contains "the unit's bad byte named" "$WORK/out" "field 'unit' is not valid UTF-
 printf '\x4a\x06\x0a\x04frob' > "$WORK/q-kind.bin"
 check "an unknown query kind, unauthenticated" 3 "$RAW" "$REP" "$WORK/q-kind.bin"
 check "a 129-byte unit" 3 "$BIN" report "${U[@]}" --year 2026 --unit "$(printf 'u%.0s' $(seq 129))"
-"$RAW" "$REP" --size $((17 * 1024 * 1024)) >/dev/null 2>&1; code=$?
-[ "$code" -ne 0 ] && ok || bad "an oversize request was accepted"
 check "status after bad requests" 0 "$BIN" status "${U[@]}"
 check "inclusion proof through the server" 0 "$BIN" prove inclusion "${U[@]}" --seq 7 --json
 check "consistency proof through the server" 0 "$BIN" prove consistency "${U[@]}" --from 3 --to 100 --json
@@ -176,6 +174,11 @@ PORT=$(( 20000 + ($$ % 3000) * 4 ))
 SERVER=$!
 wait_up "tcp://127.0.0.1:$PORT"
 check "anonymous local read over TCP loopback" 0 "$BIN" read --url "tcp://127.0.0.1:$PORT" --count 2
+# an oversize request is refused by the transport and the server keeps serving (over TCP:
+# NNG 1.5.2's IPC transport stops serving after a few oversize messages, see PROTOCOL.md)
+timeout 20 "$RAW" "tcp://127.0.0.1:$PORT" --size $((17 * 1024 * 1024)) >/dev/null 2>&1; code=$?
+[ "$code" -ne 0 ] && ok || bad "an oversize request was accepted"
+check "status after an oversize request" 0 "$BIN" status --url "tcp://127.0.0.1:$PORT"
 kill -TERM "$SERVER"; wait "$SERVER"
 
 # TLS beyond loopback: the client verifies the server's certificate against --tls-ca
