@@ -41,7 +41,8 @@ static jpl_err cosign_request(const char *note_file, const char *vkey, uint8_t *
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: jpl_nng_raw URL FILE | URL --size N | URL --cosign NOTEFILE VKEY\n");
+        fprintf(stderr,
+                "usage: jpl_nng_raw URL FILE | URL --size N | URL --cosign NOTEFILE VKEY\n");
         return 2;
     }
     uint8_t *buf = NULL;
